@@ -1,0 +1,43 @@
+"""Items the spiders yield. ``PostItem`` mirrors ``pipelines.schema.POST_SCHEMA`` field for field
+(a test keeps the two in step)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Quote:
+    author: str | None
+    post_id: str | None
+    text: str
+
+
+@dataclass
+class PostItem:
+    source: str
+    site: str
+    post_id: str
+    thread_id: str
+    thread_title: str | None = None
+    thread_url: str | None = None
+    forum_id: str | None = None
+    forum_path: list[str] = field(default_factory=list)
+    position: int | None = None
+    page: int | None = None
+    author: str | None = None
+    author_id: str | None = None
+    posted_at: datetime | None = None
+    edited_at: datetime | None = None
+    edited_by: str | None = None
+    is_deleted: bool = False
+    body_text: str | None = None
+    body_html: str | None = None
+    quotes: list[dict] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    signature: str | None = None
+    url: str | None = None
+    content_hash: str = ""
+    scraped_at: datetime | None = None
