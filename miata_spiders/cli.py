@@ -1,0 +1,109 @@
+"""``miata``: everything that is not ``scrapy crawl``.
+
+    miata parse --site miataturbo --url URL page.html   # parse one saved page as the spider would
+    miata demo                                          # offline crawl of the fixture forum on 127.0.0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+
+def _json_default(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def spider_class(site: str):
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    loader = SpiderLoader.from_settings(get_project_settings())
+    try:
+        return loader.load(site)
+    except KeyError:
+        raise SystemExit(f"miata: unknown --site {site!r}; known sites: {', '.join(sorted(loader.list()))}") from None
+
+
+def parse_page_records(site: str, url: str, body: bytes, now: datetime | None = None, headers=None):
+    """Every record the spider would take from one page: dicts with a ``kind`` key
+    (post, thread, forum, next_page, unrecognised)."""
+    from scrapy.http import HtmlResponse
+
+    from miata_spiders.dates import DateResolver
+    from miata_spiders.forum_spider import post_items
+
+    cls = spider_class(site)
+    spider = cls()
+    response = HtmlResponse(url=url, body=body, headers=headers or {})
+    now = now or datetime.now(timezone.utc)
+    dates = DateResolver(tz=cls.timezone, now=now, date_order=cls.date_order)
+    kind = spider.parser.page_kind(response)
+    if kind == "thread":
+        page = spider.parser.parse_thread_page(response, url, dates)
+        thread_url = page.canonical_url if page.page == 1 else None
+        for item in post_items(page, spider.name, thread_url, now):
+            yield {"kind": "post", **asdict(item)}
+        if page.next_page:
+            yield {"kind": "next_page", "url": page.next_page}
+        if not page.posts:
+            yield {"kind": "unrecognised", "url": url, "reason": "thread page without posts"}
+    elif kind == "listing":
+        listing = spider.parser.parse_listing_page(response, url, dates)
+        for forum in listing.forums:
+            yield {"kind": "forum", **asdict(forum)}
+        for thread in listing.threads:
+            yield {"kind": "thread", **asdict(thread)}
+        if listing.next_page:
+            yield {"kind": "next_page", "url": listing.next_page}
+    else:
+        yield {"kind": "unrecognised", "url": url, "reason": f"no {spider.engine} page layout recognised"}
+
+
+def cmd_parse(args) -> int:
+    path = Path(args.file)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        print(f"miata parse: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    now = datetime.fromisoformat(args.now) if args.now else None
+    if now is not None and now.tzinfo is None:
+        print(f"miata parse: --now {args.now!r} needs a UTC offset, e.g. 2026-11-25T12:00:00-05:00", file=sys.stderr)
+        return 2
+    status = 0
+    for record in parse_page_records(args.site, args.url, body, now=now):
+        if record["kind"] == "unrecognised":
+            print(f"miata parse: {path}: {record['reason']}", file=sys.stderr)
+            status = 1
+        print(json.dumps(record, default=_json_default, ensure_ascii=False))
+    return status
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="miata", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("parse", help="parse one saved page exactly as the spider would; print JSON lines")
+    p.add_argument("--site", required=True, help="spider name, e.g. miataturbo (see `scrapy list`)")
+    p.add_argument("--url", required=True, help="the URL the page was fetched from (resolves relative links and ids)")
+    p.add_argument("--now", help="crawl time for Today/Yesterday dates, ISO 8601 with offset (default: now)")
+    p.add_argument("file", help="saved HTML page")
+    p.set_defaults(func=cmd_parse)
+
+    from miata_spiders.demo import add_demo_parser
+
+    add_demo_parser(sub)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,425 @@
+"""vBulletin 3.x page parsers, written for Internet Brands' customised vBulletin 3.8/3.9 skin
+(MiataTurbo.net, rennlist, rx7club, pprune) and keyed on the ids vBulletin itself prints, which the
+skins keep: ``post{id}``, ``post_message_{id}``, ``postcount{id}``, ``postmenu_{id}``,
+``thread_title_{id}``, ``f{id}``.
+
+Every function is pure: a parsel ``Selector`` (or Scrapy response) and its URL in, records out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from parsel import Selector
+
+from miata_spiders.dates import DateResolver, offset_from_footer
+from miata_spiders.engines.html_text import element_text, image_urls, link_urls, outer_html
+from miata_spiders.engines.records import ForumLink, ListingPage, ParsedPost, ThreadLink, ThreadPage
+
+NAME = "vbulletin"
+
+# Query parameters that identify a visit, not a page: session ids, IB's preloading flag, sort echoes.
+_VOLATILE_PARAMS = {"s", "ispreloading", "sid", "highlight"}
+_POST_ID = re.compile(r"^post_?(\d+)$")
+_THREAD_IN_QUERY = re.compile(r"[?&](?:amp;)?t=(\d+)")
+_FORUM_IN_QUERY = re.compile(r"[?&](?:amp;)?f=(\d+)")
+# IB SEO URLs: /<forum-slug>-<fid>/ and /<forum-slug>-<fid>/<thread-slug>-<tid>/ (pprune: /<fslug>/<tid>-<slug>.html)
+_IB_FORUM_URL = re.compile(r"^/(?:[^/]+-)?(\d+)/(?:index(\d+)\.html)?$")
+_IB_THREAD_URL = re.compile(r"^/[^/]+/(?:[^/]*-)?(\d+)/(?:page(\d+)/)?$")
+_IB_THREAD_HTML = re.compile(r"^/[^/]+/(\d+)-[^/]*?(?:-(\d+))?\.html$")
+_MEMBER_ID = re.compile(r"(?:members/(?:(\d+)-[^/]*|[^/]*?-(\d+))/?$)|[?&](?:amp;)?u(?:serid)?=(\d+)")
+_EDITED = re.compile(r"Last edited by\s*(?P<who>.+?)\s*;\s*(?P<when>.+?)\s*\.?\s*(?:Reason:.*)?$", re.S)
+_DELETED = re.compile(r"\b(deleted|moderated|awaiting moderation)\b", re.I)
+_COUNT = re.compile(r"[\d,.]+")
+
+
+# --- URLs ----------------------------------------------------------------------------------------
+
+def canonical_url(url: str) -> str:
+    """The form of a URL we store and de-duplicate on: no session id, no fragment, no IB preload flag."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _VOLATILE_PARAMS]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def forum_id_from_url(url: str) -> str | None:
+    match = _FORUM_IN_QUERY.search(url)
+    if match and "forumdisplay" in url:
+        return match.group(1)
+    match = _IB_FORUM_URL.match(urlsplit(url).path)
+    return match.group(1) if match else None
+
+
+def thread_id_from_url(url: str) -> str | None:
+    if "showthread" in url:
+        match = _THREAD_IN_QUERY.search(url)
+        if match:
+            return match.group(1)
+    path = urlsplit(url).path
+    for pattern in (_IB_THREAD_URL, _IB_THREAD_HTML):
+        match = pattern.match(path)
+        if match:
+            return match.group(1)
+    return None
+
+
+def member_id_from_url(url: str | None) -> str | None:
+    match = _MEMBER_ID.search(url or "")
+    return next((g for g in match.groups() if g), None) if match else None
+
+
+def _base_url(sel: Selector, url: str) -> str:
+    base = sel.xpath("//head/base/@href").get()
+    return urljoin(url, base) if base else url
+
+
+def _int(text: str | None) -> int | None:
+    match = _COUNT.search(text or "")
+    if not match:
+        return None
+    digits = re.sub(r"[,.]", "", match.group(0))
+    return int(digits) if digits else None
+
+
+def _page_dates(sel: Selector, dates: DateResolver) -> DateResolver:
+    footer = " ".join(sel.xpath("//text()[contains(., 'All times are')]").getall())
+    return dates.with_tz(offset_from_footer(footer))
+
+
+def _next_page(sel: Selector, base: str) -> str | None:
+    href = (
+        sel.css("a#mb_pagenext::attr(href)").get()
+        or sel.xpath("//link[@rel='next']/@href").get()
+        or sel.xpath("//div[contains(@class,'pagenav')]//a[@rel='next']/@href").get()
+        or sel.xpath("//a[@rel='next'][not(starts-with(@href,'javascript'))]/@href").get()
+    )
+    if not href or href.startswith("javascript"):
+        return None
+    return canonical_url(urljoin(base, href))
+
+
+def _current_page(sel: Selector) -> tuple[int, int | None]:
+    current = _int(sel.css("#mb_page_current::text").get())
+    total = _int(sel.css("#mb_page_total::text").get())
+    if current is None:
+        match = re.search(r"Page (\d+) of (\d+)", " ".join(sel.css(".pagenav ::text").getall()))
+        if match:
+            current, total = int(match.group(1)), int(match.group(2))
+    return current or 1, total
+
+
+def _breadcrumbs(sel: Selector, base: str) -> list[tuple[str, str]]:
+    """(title, url) of the breadcrumb links after the site's home link."""
+    crumbs = []
+    for item in sel.xpath("//*[@itemtype='http://schema.org/ListItem' or @itemtype='https://schema.org/ListItem']"):
+        href = item.xpath(".//a/@href").get()
+        title = " ".join(" ".join(item.xpath(".//*[@itemprop='name']//text()").getall()).split())
+        if href and title:
+            crumbs.append((title, urljoin(base, href)))
+    if not crumbs:  # classic vBulletin 3.8: span.navbar links inside td.navbar
+        for link in sel.xpath("//span[@class='navbar']/a"):
+            title = " ".join(" ".join(link.xpath(".//text()").getall()).split())
+            if title:
+                crumbs.append((title, urljoin(base, link.attrib.get("href", ""))))
+        return crumbs
+    return crumbs[1:]
+
+
+# --- Thread pages --------------------------------------------------------------------------------
+
+def parse_thread_page(sel: Selector, url: str, dates: DateResolver) -> ThreadPage:
+    """Every post on one showthread page, in page order, with the thread's identity and next page."""
+    sel = _selector(sel)
+    base = _base_url(sel, url)
+    dates = _page_dates(sel, dates)
+    crumbs = _breadcrumbs(sel, base)
+    forum_crumbs = [(t, u) for t, u in crumbs if forum_id_from_url(u)]
+    forum_id = forum_id_from_url(forum_crumbs[-1][1]) if forum_crumbs else None
+    page, page_count = _current_page(sel)
+    posts, unparsed = [], 0
+    for node in sel.xpath("//*[re:test(@id, '^post_?\\d+$')][.//*[starts-with(@id,'post_message_')] or "
+                          "contains(translate(string(.), 'DELT', 'delt'), 'deleted')]"):
+        post = _parse_post(node, base, dates)
+        if post is None:
+            continue
+        if post.posted_at is None and not post.is_deleted:
+            unparsed += 1
+        posts.append(post)
+    return ThreadPage(
+        thread_id=_thread_id(sel, url),
+        title=_thread_title(sel),
+        forum_id=forum_id,
+        forum_path=[t for t, _ in forum_crumbs],
+        page=page,
+        page_count=page_count,
+        posts=posts,
+        next_page=_next_page(sel, base),
+        canonical_url=canonical_url(urljoin(base, sel.xpath("//link[@rel='canonical']/@href").get() or url)),
+        unparsed_dates=unparsed,
+    )
+
+
+def _selector(sel) -> Selector:
+    return sel.selector if hasattr(sel, "selector") and not isinstance(sel, Selector) else sel
+
+
+def _thread_id(sel: Selector, url: str) -> str | None:
+    hidden = sel.xpath("//input[@name='t']/@value").get()
+    if hidden and hidden.isdigit():
+        return hidden
+    ids = Counter()
+    for href in sel.xpath(
+        "//a[contains(@href,'newreply.php') or contains(@href,'subscription.php') or contains(@href,'printthread.php')"
+        " or contains(@href,'sendmessage.php') or contains(@href,'showthread.php')]/@href"
+        " | //input[@class='backup_url' or @name='backup_url']/@value"
+    ).getall():
+        match = _THREAD_IN_QUERY.search(href)
+        if match:
+            ids[match.group(1)] += 1
+    if ids:
+        return ids.most_common(1)[0][0]
+    return thread_id_from_url(url)
+
+
+def _thread_title(sel: Selector) -> str | None:
+    for query in ("//h1[contains(@class,'threadtitle')]//text()", "//h1//strong[@itemprop='name']//text()",
+                  "//td[@class='navbar']/strong//text()", "//title/text()"):
+        text = " ".join(" ".join(sel.xpath(query).getall()).split())
+        if text:
+            return text.rsplit(" - ", 1)[0].strip() if query.startswith("//title") else text
+    return None
+
+
+def _quote_blocks(message) -> list:
+    """Outer lxml elements of every quote in a message: the wrapper of the "Quote:" label and its panel
+    (vBulletin 3 and the IB skin), or the ``bbcode_container`` (vBulletin 4)."""
+    blocks = []
+    for label in message.xpath(".//*[self::label or self::div][normalize-space(text())='Quote:']"):
+        wrapper = label
+        while wrapper is not None and wrapper is not message:
+            if wrapper.xpath("./*[contains(@class,'panel') or contains(@class,'alt2')] | ./table | ./div/table"):
+                break
+            wrapper = wrapper.getparent()
+        if wrapper is not None and wrapper is not message and wrapper not in blocks:
+            blocks.append(wrapper)
+    for bb in message.xpath(".//div[contains(@class,'bbcode_container')][.//div[contains(@class,'bbcode_quote')]]"):
+        if bb not in blocks:
+            blocks.append(bb)
+    return blocks
+
+
+def _quote_record(block, nested, base: str) -> dict:
+    attribution = block.xpath(".//*[contains(normalize-space(text()),'Originally Posted by')]")
+    author, post_id, skip = None, None, set(nested)
+    if attribution:
+        line = attribution[0]
+        skip.add(line)
+        author = " ".join("".join(line.xpath("./strong//text() | ./b//text()")).split()) or None
+        for href in line.xpath(".//a/@href"):
+            match = re.search(r"post_?(\d+)", href)
+            if match:
+                post_id = match.group(1)
+                break
+    skip.update(block.xpath(".//*[self::label or self::div][normalize-space(text())='Quote:']"))
+    body = block.xpath(".//*[contains(@class,'panel') or contains(@class,'alt2') or contains(@class,'quote_container')]")
+    text = element_text(body[0] if body else block, skip=frozenset(skip))
+    return {"author": author, "post_id": post_id, "text": text}
+
+
+def _parse_post(node, base: str, dates: DateResolver) -> ParsedPost | None:
+    post_id = _POST_ID.match(node.attrib["id"]).group(1)
+    message = node.xpath(f".//*[@id='post_message_{post_id}']")
+    date_text = _post_date_text(node)
+    count_link = node.xpath(f".//a[@id='postcount{post_id}']")
+    if count_link:
+        position = _int(count_link[0].attrib.get("name")) or _int(count_link[0].xpath("string()").get())
+    else:
+        position = _int(" ".join(node.xpath(".//a[contains(@class,'postcounter')]//text()").getall()))
+    href = count_link[0].attrib.get("href") if count_link else None
+    url = urljoin(base, href) if href else None
+    author, author_id = _post_author(node, post_id)
+    if not message:
+        if not _DELETED.search(node.xpath("string()").get()):
+            return None
+        return ParsedPost(post_id=post_id, position=position, author=author, author_id=author_id,
+                          posted_at=dates.parse(date_text), posted_at_text=date_text, body_text=None,
+                          body_html=None, url=url, is_deleted=True)
+    message_el = message[0].root
+    blocks = _quote_blocks(message_el)
+    quotes = [
+        _quote_record(block, [other for other in blocks if block in other.iterancestors()], base)
+        for block in blocks
+    ]
+    skip = frozenset(blocks)
+    images = image_urls(message_el, base, skip)
+    td_post = node.xpath(f".//*[@id='td_post_{post_id}']")
+    scope = td_post[0] if td_post else node
+    for fieldset in scope.xpath(".//fieldset[.//legend[contains(., 'Attach')]]"):
+        images += [u for u in image_urls(fieldset.root, base) if u not in images]
+    edited_by, edited_at = _edit_note(scope, dates)
+    return ParsedPost(
+        post_id=post_id,
+        position=position,
+        author=author,
+        author_id=author_id,
+        posted_at=dates.parse(date_text),
+        posted_at_text=date_text,
+        body_text=element_text(message_el, skip),
+        body_html=outer_html(message_el).strip(),
+        url=url,
+        edited_at=edited_at,
+        edited_by=edited_by,
+        quotes=quotes,
+        images=images,
+        links=link_urls(message_el, base, skip),
+        signature=_signature(scope),
+    )
+
+
+def _post_date_text(node) -> str | None:
+    holder = node.xpath(".//comment()[contains(., 'status icon and date')]/..")
+    if holder:
+        text = " ".join(" ".join(holder[0].xpath("./text() | ./span[contains(@class,'time')]//text()").getall()).split())
+        if text:
+            return text
+    text = " ".join(" ".join(node.xpath(".//span[contains(@class,'date')]//text()").getall()).split())
+    return text or None
+
+
+def _post_author(node, post_id: str) -> tuple[str | None, str | None]:
+    menu = node.xpath(f".//*[@id='postmenu_{post_id}']")
+    scope = menu[0] if menu else node
+    link = scope.xpath(".//a[contains(@class,'bigusername') or contains(@class,'username')]")
+    if not link:
+        return None, None  # a guest: vBulletin prints the name typed in, without a member link
+    name = " ".join("".join(link[0].xpath(".//text()").getall()).split()) or None
+    return name, member_id_from_url(link[0].attrib.get("href"))
+
+
+def _edit_note(scope, dates: DateResolver) -> tuple[str | None, object]:
+    for holder in scope.xpath(".//*[contains(text(),'Last edited by')]"):
+        text = " ".join(" ".join(holder.xpath(".//text()").getall()).split())
+        match = _EDITED.search(text)
+        if match:
+            return match.group("who"), dates.parse(match.group("when"))
+    return None, None
+
+
+def _signature(scope) -> str | None:
+    sig = scope.xpath(".//comment()[normalize-space(.)='sig']/following-sibling::*[1]"
+                      " | .//*[contains(@class,'signaturecontainer') or contains(@class,'signature')]")
+    if not sig:
+        return None
+    text = element_text(sig[0].root)
+    text = re.sub(r"^_{5,}\s*", "", text).strip()
+    return text or None
+
+
+# --- Listing pages (index and forumdisplay) --------------------------------------------------------
+
+def parse_listing_page(sel: Selector, url: str, dates: DateResolver) -> ListingPage:
+    """Forums linked as forum rows (and sub-forums), threads in the listing, and the next listing page."""
+    sel = _selector(sel)
+    base = _base_url(sel, url)
+    dates = _page_dates(sel, dates)
+    forums: dict[str, ForumLink] = {}
+    for link in sel.xpath(
+        "//*[re:test(@id, '^f\\d+$')]//a[@href][1] | //ul[contains(@class,'subforums')]//a[@href]"
+        " | //div[contains(@class,'tcat')]//a[@href][.//strong or normalize-space(text())]"
+    ):
+        href = canonical_url(urljoin(base, link.attrib["href"]))
+        fid = forum_id_from_url(href)
+        title = " ".join(" ".join(link.xpath(".//text()").getall()).split())
+        if fid and title and fid not in forums:
+            forums[fid] = ForumLink(forum_id=fid, title=title, url=href)
+    threads: dict[str, ThreadLink] = {}
+    for link in sel.xpath("//a[re:test(@id, '^thread_title_\\d+$')]"):
+        thread = _thread_row(link, base, dates)
+        threads.setdefault(thread.thread_id, thread)
+    crumbs = _breadcrumbs(sel, base)
+    own_id = forum_id_from_url(canonical_url(url))
+    page, _ = _current_page(sel)
+    if page == 1:
+        match = _IB_FORUM_URL.match(urlsplit(url).path)
+        if match and match.group(2):
+            page = int(match.group(2))
+    path = [t for t, u in crumbs if forum_id_from_url(u)]
+    title = _listing_title(sel)
+    if own_id and title and (not path or path[-1] != title):
+        path.append(title)
+    forums.pop(own_id, None)
+    return ListingPage(
+        forum_id=own_id,
+        title=title if own_id else None,
+        forum_path=path if own_id else [],
+        forums=list(forums.values()),
+        threads=list(threads.values()),
+        next_page=_next_page(sel, base) if threads else None,
+        page=page,
+    )
+
+
+def _listing_title(sel: Selector) -> str | None:
+    for query in ("//h1//strong[@itemprop='name']//text()", "//h1//text()", "//td[@class='navbar']/strong//text()"):
+        text = " ".join(" ".join(sel.xpath(query).getall()).split())
+        if text:
+            return text
+    return None
+
+
+def _thread_row(link, base: str, dates: DateResolver) -> ThreadLink:
+    thread_id = re.search(r"\d+$", link.attrib["id"]).group(0)
+    row = link.xpath("./ancestor::*[self::tr or (self::div and contains(concat(' ', @class, ' '), ' trow '))][1]")
+    row = row[0] if row else link
+    row_text = " ".join(" ".join(row.xpath(".//text()").getall()).split())
+    title_cell_text = " ".join(" ".join(link.xpath("./..//text()").getall()).split())
+    href = canonical_url(urljoin(base, link.attrib.get("href", "")))
+    replies = views = None
+    stats = row.xpath(".//@title[contains(., 'Replies')]").get()
+    if stats:
+        m = re.search(r"Replies:\s*([\d,]+).*?Views:\s*([\d,]+)", stats)
+        if m:
+            replies, views = _int(m.group(1)), _int(m.group(2))
+    if replies is None:
+        replies = _int(" ".join(row.xpath(".//*[contains(@class,'replies') or contains(@class,'replycount')]//text()").getall()))
+    if views is None:
+        views = _int(" ".join(row.xpath(".//*[contains(@class,'views') or contains(@class,'viewcount')]//text()").getall()))
+    last_post_text = None
+    last = row.xpath(".//*[contains(@class,'lastpost')] | .//*[@title[contains(., 'Replies')]]")
+    if last:
+        bits = last[0].xpath(".//text()[not(ancestor::a)]").getall()
+        candidate = " ".join(" ".join(bits).split())
+        candidate = re.split(r"\bby\b", candidate)[0].strip()
+        last_post_text = candidate or None
+    author = row.xpath(".//*[contains(@class,'author') or contains(@onclick,'member')]//text()").get()
+    if not author:
+        author_link = row.xpath(".//a[contains(@href,'members/') or contains(@href,'member.php')]")
+        author = author_link[0].xpath("string()").get() if author_link else None
+    prefix = title_cell_text.split(link.xpath("string()").get().strip(), 1)[0]
+    sticky = "sticky" in (row.attrib.get("class", "") + " " + prefix).lower() or "Sticky:" in row_text[:200]
+    moved = "Moved:" in prefix or "moved" in row.attrib.get("class", "").lower()
+    return ThreadLink(
+        thread_id=thread_id_from_url(href) if moved and thread_id_from_url(href) else thread_id,
+        title=" ".join(link.xpath("string()").get().split()),
+        url=href,
+        author=" ".join(author.split()) if author else None,
+        reply_count=None if moved else replies,
+        view_count=None if moved else views,
+        last_post_at=dates.parse(last_post_text) if last_post_text and not moved else None,
+        sticky=sticky,
+        moved=moved,
+    )
+
+
+# --- Page kinds ----------------------------------------------------------------------------------
+
+def page_kind(sel: Selector) -> str | None:
+    """"thread", "listing" or None (a page this engine does not recognise)."""
+    sel = _selector(sel)
+    if sel.xpath("//*[starts-with(@id,'post_message_')]"):
+        return "thread"
+    if sel.xpath("//a[re:test(@id, '^thread_title_\\d+$')] | //*[re:test(@id, '^f\\d+$')]"):
+        return "listing"
+    return None

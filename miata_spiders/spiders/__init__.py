@@ -1,0 +1,1 @@
+"""One module per forum: ``<site>.py`` holds ``class <Site>Spider`` with ``name = "<site>"``."""

@@ -1,0 +1,11 @@
+from miata_spiders.forum_spider import ForumSpider
+
+
+class MiataturboSpider(ForumSpider):
+    """MiataTurbo.net: Internet Brands' vBulletin 3.8 skin, US Eastern time, MM-DD-YYYY dates."""
+
+    name = "miataturbo"
+    engine = "ib-vbulletin"
+    start_url = "https://www.miataturbo.net/"
+    timezone = "America/New_York"
+    date_order = "MDY"
