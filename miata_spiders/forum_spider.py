@@ -17,6 +17,7 @@ from scrapy.http import Response
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines import get_engine
 from miata_spiders.engines.records import ThreadPage
+from miata_spiders.httpcache import REFETCH, looks_complete
 from miata_spiders.items import PostItem
 from pipelines.schema import content_hash
 
@@ -81,6 +82,8 @@ class ForumSpider(scrapy.Spider):
     timezone: str = "UTC"
     #: order of numeric dates the forum prints: "MDY" (US forums) or "DMY"
     date_order: str = "MDY"
+    #: fresh fetches of a page that came back truncated or unrecognised before giving up on it
+    page_retry_times: int = 2
 
     def __init__(self, *args, base_url: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,6 +115,9 @@ class ForumSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response):
         stats = self.crawler.stats
+        if not looks_complete(response):
+            yield from self._unrecognised(response, "listing", reason="truncated")
+            return
         kind = self.parser.page_kind(response)
         if kind == "thread":
             yield from self.parse_thread(response)
@@ -134,6 +140,10 @@ class ForumSpider(scrapy.Spider):
 
     def parse_thread(self, response: Response):
         stats = self.crawler.stats
+        if not looks_complete(response):
+            # Posts before the cut would parse, but the page's later posts would be lost silently.
+            yield from self._unrecognised(response, "thread", reason="truncated")
+            return
         page = self.parser.parse_thread_page(response, response.url, self.dates_for(response))
         if not page.posts:
             yield from self._unrecognised(response, "thread")
@@ -158,19 +168,21 @@ class ForumSpider(scrapy.Spider):
                 meta={"thread_url": thread_url, "listed_thread": response.meta.get("listed_thread")},
             )
 
-    def _unrecognised(self, response: Response, expected: str):
-        """A 200 page whose layout the engine does not know (maintenance page, challenge, truncated HTML,
-        a changed skin): say so, count it, and retry it once uncached in case it was transient."""
-        self.crawler.stats.inc_value(f"miata/parse/unrecognised_{expected}")
-        self.logger.warning("unrecognised %s page layout at %s (%d bytes)", expected, response.url, len(response.body))
+    def _unrecognised(self, response: Response, expected: str, reason: str = "unrecognised"):
+        """A 200 page we cannot use: truncated HTML, or a layout the engine does not know (maintenance
+        page, bot challenge, a changed skin). Say so with the URL, count it, and fetch it again, fresh,
+        a limited number of times in case it was transient."""
+        self.crawler.stats.inc_value(f"miata/parse/{reason}_{expected}")
+        self.logger.warning("%s %s page at %s (%d bytes)", reason, expected, response.url, len(response.body))
         retry = get_retry_request(
-            response.request, spider=self, reason=f"unrecognised_{expected}_layout", max_retry_times=1
+            response.request, spider=self, reason=f"{reason}_{expected}_page", max_retry_times=self.page_retry_times
         )
         if retry is not None:
-            retry.meta["dont_cache"] = True
+            retry.meta[REFETCH] = True
             yield retry
         else:
             self.crawler.stats.inc_value("miata/parse/gave_up")
+            self.logger.error("gave up on %s page %s: still %s after retries", expected, response.url, reason)
 
 
 def _root(url: str) -> str:

@@ -34,10 +34,23 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 60
 
 # --- Retries ----------------------------------------------------------------------------------
+# miata_spiders.middlewares.BackoffRetryMiddleware stands in for Scrapy's RetryMiddleware (see
+# DOWNLOADER_MIDDLEWARES below): these RETRY_* settings keep their Scrapy meaning.
 RETRY_ENABLED = True
 RETRY_TIMES = 5
 # 429 and the gateway errors are what overloaded forums answer; they deserve a later retry.
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# A give-up is a lost page: log it with its URL and reason where it is seen (Scrapy's default, pinned).
+RETRY_GIVE_UP_LOG_LEVEL = "ERROR"
+# Retry n waits min(MIATA_RETRY_BACKOFF_MAX, MIATA_RETRY_BACKOFF_BASE * 2**(n-1)) seconds times a
+# random factor in [1 - JITTER, 1 + JITTER]: ~2, 4, 8, 16, 32 s for our 5 retries, about a minute
+# for a struggling forum to recover. A jitter below 1/3 keeps each wait longer than the one before.
+MIATA_RETRY_BACKOFF_BASE = 2.0
+MIATA_RETRY_BACKOFF_MAX = 300.0
+MIATA_RETRY_BACKOFF_JITTER = 0.25
+# A 429/503 Retry-After (seconds or HTTP-date) is waited out, and pauses the whole site, up to this
+# many seconds; a longer one is logged and cut to this.
+MIATA_RETRY_AFTER_MAX = 600.0
 
 # --- HTTP cache: never fetch the same page twice ------------------------------------------------
 # Every 200 page is kept on disk so a parser fix can be re-applied offline
@@ -48,6 +61,8 @@ HTTPCACHE_EXPIRATION_SECS = 0
 # Only successes are cached: a cached 429/503 would replay an outage forever.
 HTTPCACHE_IGNORE_HTTP_CODES = [code for code in range(100, 600) if code != 200]
 HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+# Like Scrapy's DummyPolicy, but never caches a truncated page and can be told to refetch one.
+HTTPCACHE_POLICY = "miata_spiders.httpcache.CompletePagePolicy"
 HTTPCACHE_GZIP = True
 
 # --- Pipelines: validate -> dedupe -> write, in that order -----------------------------------
@@ -61,3 +76,28 @@ FEED_EXPORT_ENCODING = "utf-8"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 LOG_LEVEL = "INFO"
+
+# --- Downloader middlewares / User-Agent ---------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "miata_spiders.middlewares.BrowserUserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "miata_spiders.middlewares.BackoffRetryMiddleware": 550,
+}
+# Set it (env var or -s) to send exactly this User-Agent, e.g. "MiataArchiveBot/1.0 (+mailto:you@...)",
+# so a forum admin can identify and reach us. Unset: a random real desktop-browser UA per request.
+MIATA_USER_AGENT = os.environ.get("MIATA_USER_AGENT") or None
+# Desktop browsers only (phones get a mobile forum skin); the fixed provider is the last resort.
+FAKEUSERAGENT_PROVIDERS = [
+    "miata_spiders.middlewares.DesktopBrowserUserAgentProvider",
+    "scrapy_fake_useragent.providers.FixedUserAgentProvider",
+]
+# fake-useragent 2.x requires a str fallback (None raises TypeError, and scrapy-fake-useragent then
+# silently falls back to USER_AGENT): a real, current desktop Chrome.
+FAKEUSERAGENT_FALLBACK = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/135.0.0.0 Safari/537.36"
+)
+# Never Scrapy's default: USER_AGENT is what the fixed provider sends and what robots.txt rules are
+# matched against (RobotsTxtMiddleware runs before any User-Agent is set on the request).
+USER_AGENT = MIATA_USER_AGENT or FAKEUSERAGENT_FALLBACK
