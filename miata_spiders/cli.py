@@ -1,7 +1,8 @@
 """``miata``: everything that is not ``scrapy crawl``.
 
     miata parse --site miataturbo --url URL page.html   # parse one saved page as the spider would
-    miata demo                                          # offline crawl of the fixture forum on 127.0.0.1
+    miata demo                                          # crawl a forum served on 127.0.0.1 into Parquet
+    miata serve --posts 100000                          # serve a synthetic forum to crawl by hand
 """
 
 from __future__ import annotations

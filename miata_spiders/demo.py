@@ -1,19 +1,42 @@
-"""``miata demo``: a complete, offline crawl of a fixture forum served on 127.0.0.1, with the real
-spider, settings and pipelines, ending with a summary of what was collected and where it is."""
+"""``miata demo`` and ``miata serve``: forums we control, on 127.0.0.1.
+
+``demo`` runs the real spider, settings and pipelines against a synthetic forum (or a saved fixture
+forum) and ends with a summary of what was collected and where it is. ``serve`` just serves one, for
+crawling by hand or benchmarking.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 DEMO_SITE = "miataturbo"
+DEMO_POSTS = 2000
 
 
 def add_demo_parser(sub) -> None:
-    p = sub.add_parser("demo", help="crawl a fixture forum on 127.0.0.1 into Parquet (no network needed)")
+    p = sub.add_parser("demo", help="crawl a forum served on 127.0.0.1 into Parquet (no network needed)")
     p.add_argument("--out", default="demo-data", help="directory for the Parquet dataset and HTTP cache (default: %(default)s)")
-    p.add_argument("--site", default=DEMO_SITE, help="fixture forum to serve and spider to run (default: %(default)s)")
+    p.add_argument("--posts", type=int, default=DEMO_POSTS, help="size of the synthetic forum (default: %(default)s)")
+    p.add_argument("--fixture", metavar="SITE", help="serve the saved fixture forum fixtures/SITE instead of a synthetic one")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve a synthetic forum on 127.0.0.1 until Ctrl-C")
+    p.add_argument("--posts", type=int, default=DEMO_POSTS, help="about how many posts (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--generation", type=int, default=0, help="growth step: each adds threads, replies and edits")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--ground-truth", metavar="FILE", help="write every post id a complete crawl must collect")
+    p.set_defaults(func=cmd_serve)
+
+
+def synthetic_site(posts: int, seed: int = 1, generation: int = 0):
+    from miata_spiders.testing.forumgen import ForumShape, SyntheticForum
+    from miata_spiders.testing.render_ib import IBForumSite
+
+    shape = replace(ForumShape.for_posts(posts), seed=seed, generation=generation)
+    return IBForumSite(SyntheticForum(shape))
 
 
 def run_crawl(site: str, base_url: str, out: Path, extra_settings: dict | None = None) -> dict:
@@ -26,17 +49,17 @@ def run_crawl(site: str, base_url: str, out: Path, extra_settings: dict | None =
         {
             "MIATA_DATA_DIR": str(out),
             "HTTPCACHE_DIR": str((out / "httpcache").resolve()),
-            # The demo server is ours and local: a short politeness floor keeps it well under a minute
-            # while AutoThrottle and the retry middleware still run as in a real crawl.
-            "DOWNLOAD_DELAY": 0.02,
-            "AUTOTHROTTLE_START_DELAY": 0.02,
-            "AUTOTHROTTLE_MAX_DELAY": 1.0,
+            # The demo server is ours and local: a short politeness floor keeps the demo well under a
+            # minute while AutoThrottle, retries and robots.txt still run as in a real crawl.
+            "DOWNLOAD_DELAY": 0.01,
+            "AUTOTHROTTLE_START_DELAY": 0.01,
+            "AUTOTHROTTLE_MAX_DELAY": 0.5,
             "LOG_LEVEL": "WARNING",
             **(extra_settings or {}),
         },
         priority="cmdline",
     )
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(site)
     process.crawl(crawler, base_url=base_url)
     process.start()
@@ -45,35 +68,57 @@ def run_crawl(site: str, base_url: str, out: Path, extra_settings: dict | None =
 
 def cmd_demo(args) -> int:
     from miata_spiders.testing.fixture_site import FixtureSite
+    from miata_spiders.testing.server import ForumServer
 
     out = Path(args.out)
-    site = FixtureSite.named(args.site)
-    base_url = site.start()
+    site = FixtureSite.named(args.fixture) if args.fixture else synthetic_site(args.posts)
+    spider = args.fixture or DEMO_SITE
+    server = ForumServer(site)
+    base_url = server.start()
+    print(f"miata demo: serving a {'fixture' if args.fixture else 'synthetic'} forum at {base_url}, crawling it with `{spider}`...")
     started = time.monotonic()
     try:
-        stats = run_crawl(args.site, base_url, out)
+        stats = run_crawl(spider, base_url, out)
     finally:
-        site.stop()
+        server.stop()
     elapsed = time.monotonic() - started
-    _print_summary(args.site, out, stats, elapsed, len(site.requests))
+    _print_summary(spider, out, stats, elapsed, len(server.requests), len(server.ground_truth()))
     return 0 if stats.get("finish_reason") == "finished" else 1
 
 
-def _print_summary(site: str, out: Path, stats: dict, elapsed: float, requests: int) -> None:
+def cmd_serve(args) -> int:
+    from miata_spiders.testing.server import ForumServer
+
+    server = ForumServer(synthetic_site(args.posts, args.seed, args.generation))
+    base_url = server.start(port=args.port)
+    if args.ground_truth:
+        n = server.write_ground_truth(args.ground_truth)
+        print(f"wrote {n} post ids to {args.ground_truth}")
+    print(f"serving a synthetic MiataTurbo-style forum at {base_url}/ (Ctrl-C to stop)")
+    print(f"crawl it: scrapy crawl miataturbo -a base_url={base_url}/")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+    return 0
+
+
+def _print_summary(site: str, out: Path, stats: dict, elapsed: float, requests: int, expected: int) -> None:
     import pyarrow.dataset as ds
 
     posts_dir = out / "posts"
-    table = ds.dataset(str(posts_dir), format="parquet", partitioning="hive").to_table(
-        columns=["post_id", "thread_id"], filter=ds.field("site") == site
-    ) if posts_dir.exists() else None
+    table = None
+    if posts_dir.exists():
+        table = ds.dataset(str(posts_dir), format="parquet", partitioning="hive").to_table(
+            columns=["post_id", "thread_id"], filter=ds.field("site") == site)
     rows = table.num_rows if table is not None else 0
     threads = len(set(table.column("thread_id").to_pylist())) if table is not None else 0
-    print(f"\nmiata demo: crawled the {site} fixture forum served on 127.0.0.1")
-    print(f"  posts in dataset : {rows} in {threads} threads")
-    print(f"  requests         : {requests} served ({stats.get('downloader/request_count', 0)} sent by Scrapy)")
-    print(f"  new rows written : {stats.get('miata/parquet/rows_written', 0)}"
-          f" (duplicates dropped: {stats.get('miata/dedupe/dropped_in_run', 0) + stats.get('miata/dedupe/dropped_existing', 0)})")
-    print(f"  time             : {elapsed:.1f} s   finish reason: {stats.get('finish_reason')}")
+    dropped = stats.get("miata/dedupe/dropped_in_run", 0) + stats.get("miata/dedupe/dropped_existing", 0)
+    print(f"\nmiata demo: done in {elapsed:.1f} s (finish reason: {stats.get('finish_reason')})")
+    print(f"  posts in dataset : {rows} in {threads} threads (the forum has {expected} posts)")
+    print(f"  this run         : {stats.get('miata/parquet/rows_written', 0)} rows written, {dropped} duplicates dropped")
+    print(f"  requests         : {requests} answered by the server, {stats.get('downloader/request_count', 0)} sent")
     print(f"  data             : {posts_dir.resolve()}/site={site}/")
-    print("  query it         : duckdb -c \"SELECT author, count(*) FROM read_parquet("
+    print("  query it         : duckdb -c \"SELECT author, count(*) AS posts FROM read_parquet("
           f"'{posts_dir}/*/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC LIMIT 5\"")

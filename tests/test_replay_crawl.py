@@ -11,6 +11,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from miata_spiders.testing.fixture_site import FixtureSite
+from miata_spiders.testing.server import ForumServer
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "miataturbo"
@@ -48,12 +49,13 @@ def expected_posts() -> dict[str, dict]:
 def first_crawl(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("crawl")
     site = FixtureSite(FIXTURES)
-    base_url = site.start()
+    server = ForumServer(site)
+    base_url = server.start()
     try:
         result = crawl(base_url, tmp / "data", tmp / "cache")
     finally:
-        site.stop()
-    return {"tmp": tmp, "base_url": base_url, "site": site, "log": result.stderr}
+        server.stop()
+    return {"tmp": tmp, "base_url": base_url, "site": site, "server": server, "log": result.stderr}
 
 
 def test_complete_crawl_collects_every_post_once_with_its_thread_and_position(first_crawl):
@@ -71,12 +73,13 @@ def test_complete_crawl_collects_every_post_once_with_its_thread_and_position(fi
 
 
 def test_crawl_obeys_robots_and_fetches_each_page_once(first_crawl):
-    paths = [r.path for r in first_crawl["site"].requests]
+    requests = first_crawl["server"].requests
+    paths = [r.path for r in requests]
     assert "/robots.txt" in paths
     assert not [p for p in paths if p.startswith(("/members/", "/search.php"))]
     page_paths = [p for p in paths if p != "/robots.txt"]
     assert len(page_paths) == len(set(page_paths)), "a page was fetched twice"
-    assert all(r.status == 200 for r in first_crawl["site"].requests if r.path != "/robots.txt")
+    assert all(r.status == 200 for r in requests if r.path != "/robots.txt")
 
 
 def test_offline_replay_from_the_http_cache_reproduces_the_dataset(first_crawl):

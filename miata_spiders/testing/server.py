@@ -1,0 +1,182 @@
+"""A real HTTP server on 127.0.0.1 for a forum we control, with faults on demand and a request log.
+
+The server knows nothing about forum software: a *site* object answers ``respond(path)`` with
+``(status, body, headers)`` and has a ``now`` (sent as the ``Date`` header). Faults are scripted per
+path pattern, so a test can say "the first two requests for thread pages get a 429 with Retry-After: 2".
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAINTENANCE_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Down for maintenance</title></head><body>"
+    b"<h1>We'll be back shortly</h1><p>The forum is being upgraded. Please try again later.</p></body></html>"
+)
+FAULT_KINDS = ("429", "500", "503", "slow", "drop", "truncate", "maintenance")
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    time: float  # time.monotonic() when the response was sent (or the connection dropped)
+    path: str
+    status: int  # 0: connection dropped without a response
+    user_agent: str
+    fault: str | None = None
+
+
+@dataclass
+class FaultRule:
+    """The first ``times`` requests whose path matches ``pattern`` (after ``skip`` matching ones) fail.
+
+    ``retry_after`` is sent with 429/503: seconds ("2"), or "date:N" for an HTTP date N seconds ahead.
+    """
+
+    pattern: str
+    kind: str
+    times: int = 1
+    skip: int = 0
+    retry_after: str | None = None
+    delay: float = 0.0  # for "slow": seconds to wait before answering
+    seen: int = field(default=0, init=False)
+
+    def __post_init__(self):
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; known: {', '.join(FAULT_KINDS)}")
+        self._regex = re.compile(self.pattern)
+
+    def applies(self, path: str) -> bool:
+        if not self._regex.search(path):
+            return False
+        self.seen += 1
+        return self.skip < self.seen <= self.skip + self.times
+
+
+class ForumServer:
+    def __init__(self, site, faults: list[FaultRule] | None = None):
+        self.site = site
+        self.faults = list(faults or [])
+        self.requests: list[LoggedRequest] = []
+        self.base_url: str | None = None
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self.in_flight = 0
+        self._local = threading.local()
+        self.max_in_flight = 0  # most requests being answered at the same moment
+
+    def _fault_for(self, path: str) -> FaultRule | None:
+        with self._lock:
+            return next((rule for rule in self.faults if rule.applies(path)), None)
+
+    def _log(self, path, status, user_agent, fault=None):
+        with self._lock:
+            self.requests.append(LoggedRequest(time.monotonic(), path, status, user_agent, fault))
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                server._handle(self)
+
+            def log_message(self, *args):  # keep test and demo output clean
+                pass
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.base_url = f"http://{host}:{self._server.server_address[1]}"
+        return self.base_url
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._local.counted = True
+        try:
+            self._answer(handler)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        # A request stops being in flight as its answer starts to go out: the client may send its
+        # next request the moment the last byte arrives, before this thread gets to run again.
+        with self._lock:
+            if getattr(self._local, "counted", True):
+                self.in_flight -= 1
+                self._local.counted = False
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        path, ua = handler.path, handler.headers.get("User-Agent", "")
+        fault = self._fault_for(path)
+        kind = fault.kind if fault else None
+        if kind == "drop":
+            self._release()
+            handler.close_connection = True
+            self._log(path, 0, ua, kind)
+            return
+        if kind == "slow":
+            time.sleep(fault.delay)
+        status, body, headers = self.site.respond(path)
+        headers = dict(headers)
+        if kind in ("429", "500", "503"):
+            status, body = int(kind), f"<html><body><h1>{kind}</h1></body></html>".encode()
+            headers["Content-Type"] = "text/html; charset=utf-8"
+            if fault.retry_after and kind != "500":
+                headers["Retry-After"] = self._retry_after_value(fault.retry_after)
+        elif kind == "maintenance":
+            body, headers["Content-Type"] = MAINTENANCE_PAGE, "text/html; charset=utf-8"
+        elif kind == "truncate":
+            body = body[: len(body) // 2]  # a backend that died mid-render: short but well-framed
+        headers.setdefault("Date", format_datetime(self.site.now.astimezone(timezone.utc), usegmt=True))
+        self._release()
+        try:
+            handler.send_response(status)
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (download timeout)
+            pass
+        self._log(path, status, ua, kind)
+
+    def _retry_after_value(self, spec: str) -> str:
+        if spec.startswith("date:"):
+            # An HTTP date on the server's own clock, the one its Date header shows (the site's frozen
+            # "now"), as a client must read it: relative to that Date, not to its own clock.
+            when = self.site.now.astimezone(timezone.utc) + timedelta(seconds=float(spec[5:]))
+            return format_datetime(when.replace(microsecond=0), usegmt=True)
+        return spec
+
+    def ground_truth(self) -> list[str]:
+        """Post ids a complete crawl must collect, as strings (the dataset's ``post_id``)."""
+        return [str(i) for i in self.site.expected_post_ids]
+
+    def write_ground_truth(self, path) -> int:
+        ids = self.ground_truth()
+        with open(path, "w", encoding="utf-8") as out:
+            out.writelines(f"{i}\n" for i in ids)
+        return len(ids)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "ForumServer":
+        if self.base_url is None or self._server is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

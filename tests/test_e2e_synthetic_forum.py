@@ -1,0 +1,136 @@
+"""End to end on a synthetic MiataTurbo-style forum served on 127.0.0.1: the crawl is complete,
+polite and survives a misbehaving server."""
+
+from dataclasses import replace
+from datetime import timezone
+
+import pytest
+
+from miata_spiders.testing.forumgen import ForumShape, SyntheticForum
+from miata_spiders.testing.render_ib import IBForumSite
+from miata_spiders.testing.server import FaultRule, ForumServer
+from tests.support.crawl import dataset_rows, scrapy_crawl
+
+SMALL = ForumShape(seed=7, threads_per_forum=5, posts_per_thread=6, posts_per_page=5, threads_per_page=4)
+
+
+def serve(shape=SMALL, faults=None) -> ForumServer:
+    server = ForumServer(IBForumSite(SyntheticForum(shape)), faults=faults)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def clean_crawl(tmp_path_factory):
+    server = serve()
+    data = tmp_path_factory.mktemp("clean")
+    try:
+        result = scrapy_crawl("miataturbo", server.base_url, data)
+    finally:
+        server.stop()
+    return server, data, result
+
+
+def test_complete_crawl_collects_exactly_the_ground_truth_once(clean_crawl):
+    server, data, _ = clean_crawl
+    rows = dataset_rows(data)
+    ids = [r["post_id"] for r in rows]
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == sorted(server.ground_truth())
+
+
+def test_every_post_is_attributed_to_its_thread_forum_position_and_time(clean_crawl):
+    server, data, _ = clean_crawl
+    forum = server.site.forum
+    for row in dataset_rows(data):
+        thread_id, position = divmod(int(row["post_id"]), 100_000)
+        post, thread = forum.post(thread_id, position), forum.thread(thread_id)
+        assert row["thread_id"] == str(thread_id) and row["position"] == position
+        assert row["thread_title"] == thread.title
+        assert row["forum_id"] == str(thread.forum_id)
+        assert row["forum_path"] == [f.title for f in forum.forum_path(thread.forum_id)]
+        assert row["author"] == post.author
+        assert row["is_deleted"] == post.deleted
+        assert row["posted_at"] == post.posted_at.astimezone(timezone.utc), row["post_id"]
+
+
+def test_clean_crawl_is_polite(clean_crawl):
+    server, _, result = clean_crawl
+    paths = [r.path for r in server.requests]
+    assert paths[0] == "/robots.txt"
+    assert not [p for p in paths if p.startswith(("/members/", "/search.php", "/newreply.php"))]
+    pages = [p.split("?")[0] for p in paths]
+    assert len(pages) == len(set(pages)), "a page was requested twice"
+    assert server.max_in_flight <= 2  # CONCURRENT_REQUESTS_PER_DOMAIN
+    assert all("Scrapy" not in r.user_agent and r.user_agent.startswith("Mozilla/") for r in server.requests)
+
+
+def gaps(server, pattern):
+    times = [r.time for r in server.requests if pattern in r.path]
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+def test_crawl_rides_out_429s_503_bursts_timeouts_and_drops(tmp_path):
+    forum = SyntheticForum(SMALL)
+    listed = IBForumSite(forum)
+    some_thread = listed.thread_url(forum.listing(forum.forums[11])[1]).replace("https://www.miataturbo.net", "")
+    other_thread = listed.thread_url(forum.listing(forum.forums[14])[0]).replace("https://www.miataturbo.net", "")
+    faults = [
+        FaultRule(r"^/$", "429", times=1, retry_after="2"),
+        FaultRule(r"^/engine-performance-11/$", "503", times=1, retry_after="date:1"),
+        FaultRule(f"^{some_thread}$", "503", times=3),  # a burst without Retry-After: backoff must grow
+        FaultRule(f"^{other_thread}$", "slow", times=1, delay=3),
+        FaultRule(r"page2/$", "drop", times=2),
+    ]
+    server = serve(faults=faults)
+    try:
+        result = scrapy_crawl("miataturbo", server.base_url, tmp_path, {"DOWNLOAD_TIMEOUT": "1.5"})
+    finally:
+        server.stop()
+    ids = sorted(r["post_id"] for r in dataset_rows(tmp_path, ["post_id"]))
+    assert ids == sorted(server.ground_truth())
+    index_times = [r.time for r in server.requests if r.path == "/"]
+    assert index_times[1] - index_times[0] >= 2.0, "Retry-After: 2 was not honoured"
+    forum_times = [r.time for r in server.requests if r.path == "/engine-performance-11/"]
+    assert forum_times[1] - forum_times[0] >= 1.0, "Retry-After as an HTTP date was not honoured"
+    burst = gaps(server, some_thread)
+    assert len(burst) == 3 and burst[0] < burst[2], f"backoff did not grow: {burst}"
+    assert server.max_in_flight <= 2
+    assert not [r for r in server.requests if r.path.startswith("/members/")]
+    assert "'retry/count'" in result.stderr
+
+
+def test_truncated_and_maintenance_pages_are_reported_retried_and_recovered(tmp_path):
+    forum = SyntheticForum(SMALL)
+    site = IBForumSite(forum)
+    thread = site.thread_url(forum.listing(forum.forums[14])[0]).replace("https://www.miataturbo.net", "")
+    faults = [
+        FaultRule(f"^{thread}$", "truncate", times=1),
+        FaultRule(r"^/suspension-brakes-drivetrain-14/$", "maintenance", times=1),
+    ]
+    server = serve(faults=faults)
+    try:
+        result = scrapy_crawl("miataturbo", server.base_url, tmp_path)
+    finally:
+        server.stop()
+    assert sorted(r["post_id"] for r in dataset_rows(tmp_path, ["post_id"])) == sorted(server.ground_truth())
+    assert f"truncated thread page at {server.base_url}{thread}" in result.stderr
+    assert f"unrecognised listing page at {server.base_url}/suspension-brakes-drivetrain-14/" in result.stderr
+    assert "'miata/parse/truncated_thread': 1" in result.stderr
+    assert "'miata/parse/unrecognised_listing': 1" in result.stderr
+
+
+def test_a_page_that_never_recovers_is_given_up_loudly_not_silently(tmp_path):
+    forum = SyntheticForum(SMALL)
+    site = IBForumSite(forum)
+    thread_obj = forum.listing(forum.forums[14])[0]
+    thread = site.thread_url(thread_obj).replace("https://www.miataturbo.net", "")
+    server = serve(faults=[FaultRule(f"^{thread}$", "maintenance", times=100)])
+    try:
+        result = scrapy_crawl("miataturbo", server.base_url, tmp_path)
+    finally:
+        server.stop()
+    missing = set(server.ground_truth()) - {r["post_id"] for r in dataset_rows(tmp_path, ["post_id"])}
+    assert missing == {str(p.post_id) for p in forum.posts(thread_obj.thread_id, 1)}
+    assert f"gave up on thread page {server.base_url}{thread}" in result.stderr
+    assert "'miata/parse/gave_up': 1" in result.stderr
