@@ -102,3 +102,8 @@ FAKEUSERAGENT_FALLBACK = (
 # Never Scrapy's default: USER_AGENT is what the fixed provider sends and what robots.txt rules are
 # matched against (RobotsTxtMiddleware runs before any User-Agent is set on the request).
 USER_AGENT = MIATA_USER_AGENT or FAKEUSERAGENT_FALLBACK
+
+# --- Extensions -------------------------------------------------------------------------------
+# A crawl is a batch job: no telnet console or remote-control port listening on the machine.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from pipelines.schema import POST_SCHEMA
 
@@ -24,6 +25,11 @@ _SITE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 # Versions of one post are told apart by this many leading hex digits of content_hash (a SHA-256):
 # 64 bits, compared only between versions of the same post, so a collision is out of the question.
 VERSION_KEY_CHARS = 16
+VERSION_KEY_TYPE = pa.binary(VERSION_KEY_CHARS)
+# Post ids that are plain decimal numbers fitting in uint64 (no sign, no leading zero, at most
+# 19 digits): converting them to integers and back gives the same text, so they can be stored as ints.
+DECIMAL_POST_ID = re.compile(r"0|[1-9][0-9]{0,18}")
+_DECIMAL_POST_ID_ANCHORED = f"^(?:{DECIMAL_POST_ID.pattern})$"
 
 
 class DataDirError(OSError):
@@ -50,31 +56,43 @@ def open_posts_dataset(data_dir: str | os.PathLike) -> ds.Dataset:
     )
 
 
-def version_key(content_hash: str) -> str:
+def version_key(content_hash: str) -> bytes:
     """The part of a content hash that tells two versions of one post apart (see VERSION_KEY_CHARS)."""
-    return content_hash[:VERSION_KEY_CHARS]
+    return content_hash[:VERSION_KEY_CHARS].encode("ascii")
 
 
 def load_seen_keys(data_dir: str | os.PathLike, site: str) -> pa.Table:
     """(post_id, version_key) of every stored row of one site, sorted by post_id.
 
-    Reads only those two columns of that site's partition and shortens content_hash while
-    streaming, so memory stays near 20-30 bytes per row however many files there are.
+    Reads only those two columns of that site's partition. Forum engines number their posts, so
+    while every stored post_id is a plain decimal number it is kept as uint64 (8 bytes a row, and
+    sorts several times faster than text); otherwise (e.g. Reddit's base-36 ids) it stays a string.
+    ``bench/bench_dedupe_load.py`` measures it.
     """
     directory = site_dir(data_dir, site)
-    key_schema = pa.schema([pa.field("post_id", pa.string()), pa.field("version_key", pa.string())])
-    if not directory.is_dir():
-        return key_schema.empty_table()
-    scanner = ds.dataset(directory, format="parquet", schema=POST_SCHEMA).scanner(
-        columns=["post_id", "content_hash"]
-    )
-    post_ids, version_keys = [], []
-    for batch in scanner.to_batches():
-        post_ids.append(batch.column("post_id"))
-        version_keys.append(pc.utf8_slice_codeunits(batch.column("content_hash"), 0, VERSION_KEY_CHARS))
-    keys = pa.Table.from_arrays(
-        [pa.chunked_array(post_ids, pa.string()), pa.chunked_array(version_keys, pa.string())],
-        schema=key_schema,
-    )
-    # One contiguous chunk per column: lookups index rows directly instead of searching chunks.
-    return keys.sort_by("post_id").combine_chunks()
+    # pyarrow.dataset lists the parts (skipping dot-prefixed files still being written). Each part
+    # is then read on its own: a dataset scan keeps every file's Parquet footer in memory until it
+    # ends, about 90 kB a file, which is 200 MB more peak memory at 10M rows.
+    files = ds.dataset(directory, format="parquet").files if directory.is_dir() else []
+    post_id_chunks, version_key_chunks = [], []
+    numeric = True
+    for path in files:
+        part = pq.ParquetFile(path).read(columns=["post_id", "content_hash"])
+        post_ids = part.column("post_id")
+        if numeric and not pc.all(pc.match_substring_regex(post_ids, _DECIMAL_POST_ID_ANCHORED)).as_py():
+            numeric = False
+            # Exact inverse: every id converted so far was a canonical decimal.
+            post_id_chunks = [chunk.cast(pa.string()) for chunk in post_id_chunks]
+        post_id_chunks.extend((post_ids.cast(pa.uint64()) if numeric else post_ids).chunks)
+        version_key_chunks.extend(_version_keys(part.column("content_hash")).chunks)
+    post_ids = pa.chunked_array(post_id_chunks, pa.uint64() if numeric else pa.string()).combine_chunks()
+    version_keys = pa.chunked_array(version_key_chunks, VERSION_KEY_TYPE).combine_chunks()
+    del post_id_chunks, version_key_chunks  # the combined copies replace them
+    order = pc.sort_indices(post_ids)
+    return pa.table({"post_id": post_ids.take(order), "version_key": version_keys.take(order)})
+
+
+def _version_keys(content_hashes: pa.ChunkedArray) -> pa.ChunkedArray:
+    """version_key() of a whole column: 16 bytes a row instead of 64 characters plus offsets."""
+    prefixes = pc.utf8_slice_codeunits(content_hashes, 0, VERSION_KEY_CHARS)
+    return prefixes.cast(pa.binary()).cast(VERSION_KEY_TYPE)

@@ -16,8 +16,8 @@ import pyarrow as pa
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from pipelines.dataset import load_seen_keys, version_key
-from pipelines.schema import content_hash
+from pipelines.dataset import DECIMAL_POST_ID, load_seen_keys, version_key
+from pipelines.schema import CONTENT_HASH_FORMAT, content_hash
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +36,27 @@ def _as_py(scalar: pa.Scalar):
 class SeenPosts:
     """The versions of one site's posts: stored ones (sorted Arrow arrays) plus this run's.
 
-    Stored keys stay in Arrow memory (about 20-30 bytes a row) and are binary-searched;
-    only posts met in this run become Python objects.
+    Stored keys (from ``load_seen_keys``) stay in Arrow memory, 24 bytes a row for numeric post
+    ids, and are binary-searched; only posts met in this run become Python objects.
     """
 
     def __init__(self, stored: pa.Table):
         self._stored_ids = stored.column("post_id").combine_chunks()
         self._stored_keys = stored.column("version_key").combine_chunks()
-        self._run: dict[str, tuple[str, ...]] = {}
+        self._numeric_ids = pa.types.is_integer(self._stored_ids.type)
+        self._run: dict[str, tuple[bytes, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._stored_ids) + sum(len(keys) for keys in self._run.values())
 
-    def _stored_versions(self, post_id: str) -> list[str]:
-        first = bisect.bisect_left(self._stored_ids, post_id, key=_as_py)
-        last = bisect.bisect_right(self._stored_ids, post_id, lo=first, key=_as_py)
+    def _stored_versions(self, post_id: str) -> list[bytes]:
+        probe = post_id
+        if self._numeric_ids:
+            if not DECIMAL_POST_ID.fullmatch(post_id):
+                return []  # every stored id is a canonical decimal, so this one is not among them
+            probe = int(post_id)
+        first = bisect.bisect_left(self._stored_ids, probe, key=_as_py)
+        last = bisect.bisect_right(self._stored_ids, probe, lo=first, key=_as_py)
         return self._stored_keys[first:last].to_pylist()
 
     def check_and_add(self, post_id: str, content_hash: str) -> Verdict:
@@ -110,6 +116,8 @@ class DedupePipeline:
                 bool(adapter.get("is_deleted")),
             )
         post_id = adapter["post_id"]
+        if not CONTENT_HASH_FORMAT.fullmatch(adapter["content_hash"]):
+            raise ValueError(f"content_hash of post {site}/{post_id} is not a SHA-256 hex digest")
         verdict = self._seen_for(site).check_and_add(post_id, adapter["content_hash"])
         stats = self.crawler.stats
         if verdict is Verdict.SEEN_IN_RUN:

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from itemadapter import ItemAdapter
 
 from pipelines.dataset import DataDirError, site_dir
-from pipelines.schema import FIELD_NAMES, POST_SCHEMA, content_hash
+from pipelines.schema import CONTENT_HASH_FORMAT, FIELD_NAMES, POST_SCHEMA, content_hash
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +67,12 @@ class ParquetBatchWriter:
         return len(self._rows)
 
     def add(self, row: dict) -> WrittenPart | None:
-        """Buffer one row (keys from POST_SCHEMA); returns the part written if the batch filled up."""
-        unknown = row.keys() - set(FIELD_NAMES)
-        if unknown:
-            raise ValueError(f"fields not in POST_SCHEMA: {sorted(unknown)}")
-        for name in TIMESTAMP_FIELDS:
-            value = row.get(name)
-            # A naive datetime would be stored as if it were UTC; refuse it rather than guess.
-            if isinstance(value, datetime) and value.utcoffset() is None:
-                raise ValueError(f"{name} must be timezone-aware, got naive {value!r}")
+        """Buffer one row (keys from POST_SCHEMA); returns the part written if the batch filled up.
+
+        A row that does not fit the schema raises ValueError here, so it cannot make the whole
+        batch fail to write later.
+        """
+        _check_row(row)
         self._rows.append(row)
         if len(self._rows) >= self.batch_size:
             return self.flush()
@@ -109,6 +106,27 @@ class ParquetBatchWriter:
             raise
         _fsync_directory(self.directory)  # makes the rename itself survive a power cut
         return final
+
+
+def _check_row(row: dict) -> None:
+    unknown = row.keys() - set(FIELD_NAMES)
+    if unknown:
+        raise ValueError(f"fields not in POST_SCHEMA: {sorted(unknown)}")
+    try:
+        alone = pa.RecordBatch.from_pylist([row], schema=POST_SCHEMA)
+    except pa.ArrowException as error:
+        raise ValueError(f"row does not fit POST_SCHEMA: {error}") from error
+    empty = [field.name for field in POST_SCHEMA if not field.nullable and alone.column(field.name).null_count]
+    if empty:
+        raise ValueError(f"required fields are empty: {empty}")
+    if not CONTENT_HASH_FORMAT.fullmatch(row["content_hash"]):
+        # Dedupe reads back a prefix of every stored hash: only content_hash()'s form is stored.
+        raise ValueError(f"content_hash must be a SHA-256 hex digest, got {row['content_hash']!r}")
+    for name in TIMESTAMP_FIELDS:
+        value = row.get(name)
+        # A naive datetime would be stored as if it were UTC; refuse it rather than guess.
+        if isinstance(value, datetime) and value.utcoffset() is None:
+            raise ValueError(f"{name} must be timezone-aware, got naive {value!r}")
 
 
 def _prepare_directory(directory: Path) -> None:

@@ -4,6 +4,8 @@ Every Parquet file under ``DATA_DIR/posts/`` is written with exactly this schema
 is its dataset card. Timestamps are UTC with microsecond precision.
 """
 
+import re
+
 import pyarrow as pa
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -47,6 +49,8 @@ POST_SCHEMA = pa.schema(
 )
 
 FIELD_NAMES = tuple(POST_SCHEMA.names)
+# The form content_hash() returns (SHA-256, lowercase hex); the pipelines refuse any other.
+CONTENT_HASH_FORMAT = re.compile(r"[0-9a-f]{64}")
 
 
 def normalise_text(text: str | None) -> str:

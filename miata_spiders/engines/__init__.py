@@ -11,6 +11,7 @@ from types import ModuleType
 ENGINES = {
     "ib-vbulletin": "miata_spiders.engines.vbulletin",
     "vbulletin": "miata_spiders.engines.vbulletin",
+    "xenforo": "miata_spiders.engines.xenforo",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from parsel import Selector
@@ -84,8 +85,18 @@ def _int(text: str | None) -> int | None:
 
 
 def _page_dates(sel: Selector, dates: DateResolver) -> DateResolver:
-    footer = " ".join(sel.xpath("//text()[contains(., 'All times are')]").getall())
-    return dates.with_tz(offset_from_footer(footer))
+    """vBulletin renders every date on a page with one offset: the viewer's offset plus an hour while
+    DST is on, whatever the date (its ``vbdate()`` applies a single ``hourdiff``). The footer prints the
+    offset without the DST hour ("All times are GMT -5." all summer long). So: the site's offset at the
+    time the page was rendered, checked against the footer; a footer that disagrees with the declared
+    timezone altogether wins, and so does a footer on a site that declared none."""
+    footer = offset_from_footer(" ".join(sel.xpath("//text()[contains(., 'All times are')]").getall()))
+    current = dates.now.astimezone(dates.tz).utcoffset()
+    if footer is not None:
+        printed = footer.utcoffset(None)
+        if printed not in (current, current - timedelta(hours=1)):
+            return dates.with_tz(footer)
+    return dates.with_tz(timezone(current))
 
 
 def _next_page(sel: Selector, base: str) -> str | None:
@@ -237,7 +248,10 @@ def _parse_post(node, base: str, dates: DateResolver) -> ParsedPost | None:
         position = _int(count_link[0].attrib.get("name")) or _int(count_link[0].xpath("string()").get())
     else:
         position = _int(" ".join(node.xpath(".//a[contains(@class,'postcounter')]//text()").getall()))
-    href = count_link[0].attrib.get("href") if count_link else None
+    # Prefer the thread-anchored permalink ("Link to this Post") over the short postcount link.
+    href = node.xpath(".//a[@title='Link to this Post']/@href").get()
+    if not href and count_link:
+        href = count_link[0].attrib.get("href")
     url = urljoin(base, href) if href else None
     author, author_id = _post_author(node, post_id)
     if not message:
@@ -292,6 +306,8 @@ def _post_author(node, post_id: str) -> tuple[str | None, str | None]:
     menu = node.xpath(f".//*[@id='postmenu_{post_id}']")
     scope = menu[0] if menu else node
     link = scope.xpath(".//a[contains(@class,'bigusername') or contains(@class,'username')]")
+    if not link and menu:  # deleted posts keep the member link without its styling class
+        link = menu[0].xpath(".//a[contains(@href,'members/') or contains(@href,'member.php')]")
     if not link:
         return None, None  # a guest: vBulletin prints the name typed in, without a member link
     name = " ".join("".join(link[0].xpath(".//text()").getall()).split()) or None

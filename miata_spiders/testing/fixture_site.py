@@ -41,5 +41,5 @@ class FixtureSite:
         name = self.pages.get(path)
         if name is None:
             return 404, b"<html><body>Not found</body></html>", {"Content-Type": "text/html"}
-        charset = self.manifest.get("charset", "utf-8")
-        return 200, (self.site_dir / name).read_bytes(), {"Content-Type": f"text/html; charset={charset}"}
+        content_type = self.manifest.get("content_type", "text/html; charset=utf-8")
+        return 200, (self.site_dir / name).read_bytes(), {"Content-Type": content_type}

@@ -1,0 +1,112 @@
+"""How long and how much memory DedupePipeline needs to load a site's stored post versions.
+
+    .venv/bin/python bench/bench_dedupe_load.py --rows 1000000 [--dir /tmp/miata-bench]
+
+Writes ``rows`` synthetic posts as parts of MIATA_PARQUET_BATCH_SIZE rows (same compression and
+encodings as the real writer, so the file count is realistic), then loads them in a fresh process
+so the peak RSS reported is the loader's own. Only the columns dedupe reads are filled: the others
+are null, which does not change what the loader reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+
+from miata_spiders.settings import MIATA_PARQUET_BATCH_SIZE  # noqa: E402
+from pipelines.dataset import site_dir  # noqa: E402
+from pipelines.parquet import COMPRESSION, DICTIONARY_COLUMNS  # noqa: E402
+from pipelines.schema import POST_SCHEMA  # noqa: E402
+
+SITE = "miataturbo"
+SCRAPED_AT = datetime(2026, 1, 10, tzinfo=timezone.utc)
+
+
+def synthetic_part(first_row: int, rows: int) -> pa.Table:
+    index = pa.array(range(first_row, first_row + rows), pa.uint64())
+    # Distinct 7-8 digit ids in scattered order (multiplicative hash modulo 2**26), as a crawl over
+    # many threads stores them: sorting them costs what it would on real data.
+    scattered = pc.bit_wise_and(pc.multiply(index, 2654435761), 2**26 - 1)
+    post_ids = pc.add(scattered, 1_000_000).cast(pa.string())
+    hashes = os.urandom(rows * 32).hex().encode()
+    offsets = pa.array(range(0, 64 * rows + 1, 64), pa.int32()).buffers()[1]
+    content_hashes = pa.StringArray.from_buffers(rows, offsets, pa.py_buffer(hashes))
+    columns = {
+        "source": pa.array(["forum"] * rows),
+        "site": pa.array([SITE] * rows),
+        "post_id": post_ids,
+        "thread_id": pc.cast(pc.divide(index, 15), pa.string()),
+        "content_hash": content_hashes,
+        "scraped_at": pa.array([SCRAPED_AT] * rows, POST_SCHEMA.field("scraped_at").type),
+    }
+    arrays = [columns.get(field.name, pa.nulls(rows, field.type)) for field in POST_SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=POST_SCHEMA)
+
+
+def generate(data_dir: Path, rows: int) -> None:
+    directory = site_dir(data_dir, SITE)
+    directory.mkdir(parents=True, exist_ok=True)
+    for number, first in enumerate(range(0, rows, MIATA_PARQUET_BATCH_SIZE)):
+        part = synthetic_part(first, min(MIATA_PARQUET_BATCH_SIZE, rows - first))
+        pq.write_table(
+            part,
+            directory / f"part-{number:08d}.parquet",
+            compression=COMPRESSION,
+            use_dictionary=DICTIONARY_COLUMNS,
+        )
+
+
+def measure_load(data_dir: Path) -> None:
+    from pipelines.dataset import load_seen_keys
+    from pipelines.dedupe import SeenPosts
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    seen = SeenPosts(load_seen_keys(data_dir, SITE))
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    lookups = 20_000
+    started = time.perf_counter()
+    for n in range(lookups):
+        seen.check_and_add(str(1_000_000 + n * 37), "0" * 64)
+    lookup_us = (time.perf_counter() - started) / lookups * 1e6
+    print(
+        f"rows={len(seen) - lookups} load={elapsed:.2f}s peak_rss={peak / 1024:.0f}MiB "
+        f"(interpreter+imports {rss_before / 1024:.0f}MiB) arrow_held={pa.total_allocated_bytes() / 2**20:.0f}MiB "
+        f"lookup={lookup_us:.1f}us"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/miata-bench"))
+    parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    data_dir = args.dir / f"rows-{args.rows}"
+    if args.measure_only:
+        measure_load(data_dir)
+        return
+    if not site_dir(data_dir, SITE).is_dir():
+        started = time.perf_counter()
+        generate(data_dir, args.rows)
+        print(f"generated {args.rows} rows in {time.perf_counter() - started:.1f}s under {data_dir}")
+    subprocess.run(
+        [sys.executable, __file__, "--rows", str(args.rows), "--dir", str(args.dir), "--measure-only"], check=True
+    )
+
+
+if __name__ == "__main__":
+    main()
