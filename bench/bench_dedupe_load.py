@@ -34,12 +34,14 @@ SITE = "miataturbo"
 SCRAPED_AT = datetime(2026, 1, 10, tzinfo=timezone.utc)
 
 
-def synthetic_part(first_row: int, rows: int) -> pa.Table:
+def synthetic_part(first_row: int, rows: int, text_ids: bool) -> pa.Table:
     index = pa.array(range(first_row, first_row + rows), pa.uint64())
     # Distinct 7-8 digit ids in scattered order (multiplicative hash modulo 2**26), as a crawl over
     # many threads stores them: sorting them costs what it would on real data.
     scattered = pc.bit_wise_and(pc.multiply(index, 2654435761), 2**26 - 1)
     post_ids = pc.add(scattered, 1_000_000).cast(pa.string())
+    if text_ids:  # Reddit-like ids that are not plain numbers: the loader's slower text path
+        post_ids = pc.binary_join_element_wise("t1_", post_ids, "")
     hashes = os.urandom(rows * 32).hex().encode()
     offsets = pa.array(range(0, 64 * rows + 1, 64), pa.int32()).buffers()[1]
     content_hashes = pa.StringArray.from_buffers(rows, offsets, pa.py_buffer(hashes))
@@ -55,11 +57,11 @@ def synthetic_part(first_row: int, rows: int) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=POST_SCHEMA)
 
 
-def generate(data_dir: Path, rows: int) -> None:
+def generate(data_dir: Path, rows: int, text_ids: bool) -> None:
     directory = site_dir(data_dir, SITE)
     directory.mkdir(parents=True, exist_ok=True)
     for number, first in enumerate(range(0, rows, MIATA_PARQUET_BATCH_SIZE)):
-        part = synthetic_part(first, min(MIATA_PARQUET_BATCH_SIZE, rows - first))
+        part = synthetic_part(first, min(MIATA_PARQUET_BATCH_SIZE, rows - first), text_ids)
         pq.write_table(
             part,
             directory / f"part-{number:08d}.parquet",
@@ -93,19 +95,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/miata-bench"))
+    parser.add_argument("--text-ids", action="store_true", help="non-numeric post ids, as Reddit's")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    data_dir = args.dir / f"rows-{args.rows}"
+    data_dir = args.dir / f"rows-{args.rows}{'-text' if args.text_ids else ''}"
     if args.measure_only:
         measure_load(data_dir)
         return
     if not site_dir(data_dir, SITE).is_dir():
         started = time.perf_counter()
-        generate(data_dir, args.rows)
+        generate(data_dir, args.rows, args.text_ids)
         print(f"generated {args.rows} rows in {time.perf_counter() - started:.1f}s under {data_dir}")
-    subprocess.run(
-        [sys.executable, __file__, "--rows", str(args.rows), "--dir", str(args.dir), "--measure-only"], check=True
-    )
+    command = [sys.executable, __file__, "--rows", str(args.rows), "--dir", str(args.dir), "--measure-only"]
+    subprocess.run(command + (["--text-ids"] if args.text_ids else []), check=True)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import pyarrow as pa
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from pipelines.dataset import DECIMAL_POST_ID, load_seen_keys, version_key
+from pipelines.dataset import DECIMAL_POST_ID, DataDirError, load_seen_keys, version_key
 from pipelines.schema import CONTENT_HASH_FORMAT, content_hash
 
 logger = logging.getLogger(__name__)
@@ -78,6 +78,8 @@ class DedupePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.data_dir = crawler.settings.get("MIATA_DATA_DIR")
+        if not self.data_dir:
+            raise DataDirError("MIATA_DATA_DIR is not set: it names the directory of the stored dataset")
         self._seen: dict[str, SeenPosts] = {}
 
     @classmethod

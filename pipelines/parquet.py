@@ -169,6 +169,8 @@ class ParquetPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.data_dir = crawler.settings.get("MIATA_DATA_DIR")
+        if not self.data_dir:
+            raise DataDirError("MIATA_DATA_DIR is not set: it names the directory the dataset is written to")
         self.batch_size = crawler.settings.getint("MIATA_PARQUET_BATCH_SIZE")
         if self.batch_size < 1:
             raise ValueError(f"MIATA_PARQUET_BATCH_SIZE must be at least 1, got {self.batch_size}")

@@ -289,10 +289,15 @@ def test_an_unwritable_data_dir_fails_at_open_spider(tmp_path, monkeypatch):
         open_pipeline(tmp_path)
 
 
-def test_a_zero_batch_size_is_refused():
-    crawler = get_crawler(MiataTurboSpider, {"MIATA_PARQUET_BATCH_SIZE": 0})
+def test_a_zero_batch_size_is_refused(tmp_path):
+    crawler = get_crawler(MiataTurboSpider, {"MIATA_DATA_DIR": str(tmp_path), "MIATA_PARQUET_BATCH_SIZE": 0})
     with pytest.raises(ValueError, match="MIATA_PARQUET_BATCH_SIZE"):
         ParquetPipeline.from_crawler(crawler)
+
+
+def test_an_unset_data_dir_is_refused():
+    with pytest.raises(DataDirError, match="MIATA_DATA_DIR is not set"):
+        ParquetPipeline.from_crawler(get_crawler(MiataTurboSpider, {"MIATA_DATA_DIR": ""}))
 
 
 def test_rows_match_the_schema_types(tmp_path):

@@ -125,7 +125,11 @@ class IBForumSite:
         if stub is not None:
             normal.insert(min(1, len(normal)), ("moved", stub))
         per = self.forum.shape.threads_per_page
-        rows = [self._threadbit(t, sticky=True) for t in stickies]  # vBulletin repeats stickies on every page
+        rows = []
+        if stickies:  # vBulletin repeats the stickies at the top of every page
+            rows.append('<div class="trow thead"><div class="tcell">Sticky Threads</div></div>')
+            rows += [self._threadbit(t, sticky=True) for t in stickies]
+            rows.append('<div class="trow thead"><div class="tcell">Normal Threads</div></div>')
         for entry in normal[(page - 1) * per: page * per]:
             rows.append(self._moved_threadbit(entry[1]) if isinstance(entry, tuple) else self._threadbit(entry))
         subforums = ""
@@ -136,12 +140,13 @@ class IBForumSite:
             )
         pages = self.listing_page_count(f)
         body = (
-            f'{subforums}<div class="tbox"><div class="trow tcat"><div class="tcell">Threads in Forum : '
-            f'<span>{escape(f.title)}</span></div></div>'
-            f'<div class="trow thead"><div class="tcell">Thread / Thread Starter</div><div class="tcell">Last Post</div>'
-            f'<div class="tcell">Replies</div><div class="tcell">Views</div></div>'
-            f'<div id="threadbits_forum_{f.forum_id}" class="trow-group">{"".join(rows)}</div></div>'
-            + _pagenav(page, pages, lambda n: self.forum_url(f, n))
+            subforums + _listing_pagenav(page, pages, lambda n: self.forum_url(f, n))
+            + '<div class="tbox" id="threadslist"><div class="trow tcat"><div class="tcell">Threads in Forum'
+            f'<span class="normal"> : {escape(f.title)}</span></div></div>'
+            '<div class="trow thead"><div class="tcell">&nbsp;</div><div class="tcell">&nbsp;</div>'
+            '<div class="tcell">Thread / Thread Starter</div><div class="tcell lastpost">Last Post</div>'
+            '<div class="tcell replycount">Replies</div><div class="tcell viewcount">Views</div></div>'
+            f'<div class="trow-group" id="threadbits_forum_{f.forum_id}">{"".join(rows)}</div></div>'
         )
         return _frame(f"{f.title} - MiataTurbo.net", body, self._crumbs(f), heading=f.title, next_url=(
             self.forum_url(f, page + 1) if page < pages else None))
@@ -151,30 +156,35 @@ class IBForumSite:
         minipages = ""
         if pages > 1:
             minipages = '<span class="smallfont">(' + " ".join(
-                f'<a href="{self.thread_url(t, n)}">{n}</a>' for n in range(2, min(pages, 4) + 1)) + ")</span>"
-        label = '<span class="sticky">Sticky:</span> ' if sticky else ""
+                f'<a href="{self.thread_url(t, n)}">{n}</a>' for n in range(1, min(pages, 4) + 1)) + ")</span>"
+        last_author = self.forum.author_name(t.thread_id, t.post_count)
         return (
-            f'<div class="trow text-center threadbit" id="threadbit_{t.thread_id}">'
-            f'<div class="tcell alt1 text-left" id="td_threadtitle_{t.thread_id}" title="{escape(t.title[:80])}">'
-            f'<div>{label}'
-            f'<a href="{self.thread_url(t)}" id="thread_title_{t.thread_id}">{escape(t.title)}</a> {minipages}</div>'
-            f'<div class="smallfont"><span class="author">{escape(t.starter)}</span></div></div>'
+            f'<div class="trow threadbit"><div class="tcell alt1 statusicon" id="td_threadstatusicon_{t.thread_id}">'
+            f'<img src="images/statusicon/thread_hot.gif" id="thread_statusicon_{t.thread_id}" alt="" /></div>'
+            f'<div class="tcell alt2 threadicon">&nbsp;</div>'
+            f'<div class="tcell alt1 text-left" id="td_threadtitle_{t.thread_id}" title="{escape(t.title[:80])}"><div>'
+            + ("Sticky: " if sticky else "")
+            + f'<a href="{self.thread_url(t)}" id="thread_title_{t.thread_id}">{escape(t.title)}</a> {minipages}</div>'
+            f'<div class="smallfont"><span style="cursor:pointer" onclick="window.open(\'{HOST}/members/'
+            f'{t.starter.lower()}-1/\', \'_self\')">{escape(t.starter)}</span></div></div>'
             f'<div class="tcell alt2 lastpost" title="Replies: {t.post_count - 1:,}, Views: {t.views:,}">'
-            f'<div class="smallfont text-right">{_long_date(t.last_post_at, self.now)}<br />'
-            f'by <a href="{HOST}/members/{self.forum.author_name(t.thread_id, t.post_count)}-1/">'
-            f'{escape(self.forum.author_name(t.thread_id, t.post_count))}</a></div></div>'
-            f'<div class="tcell alt1 replies">{t.post_count - 1:,}</div><div class="tcell alt2 views">{t.views:,}</div></div>'
+            f'<div class="smallfont text-right">{_short_date(t.last_post_at, self.now)}<br />'
+            f'by <a href="{HOST}/members/{last_author.lower()}-1/" rel="nofollow">{escape(last_author)}</a></div></div>'
+            f'<div class="tcell alt1 replycount">{t.post_count - 1:,}</div><div class="tcell alt2 viewcount">{t.views:,}</div></div>'
         )
 
     def _moved_threadbit(self, t: Thread) -> str:
         # vBulletin keeps a redirect stub with its own id; its link goes to the real thread.
         stub_id = t.thread_id + 50_000
         return (
-            f'<div class="trow text-center threadbit" id="threadbit_{stub_id}">'
+            f'<div class="trow threadbit"><div class="tcell alt1 statusicon" id="td_threadstatusicon_{stub_id}">'
+            f'<img src="images/statusicon/thread_moved.gif" id="thread_statusicon_{stub_id}" alt="" /></div>'
+            f'<div class="tcell alt2 threadicon">&nbsp;</div>'
             f'<div class="tcell alt1 text-left" id="td_threadtitle_{stub_id}"><div>Moved: '
             f'<a href="{self.thread_url(t)}" id="thread_title_{stub_id}">{escape(t.title)}</a></div>'
-            f'<div class="smallfont"><span class="author">{escape(t.starter)}</span></div></div>'
-            f'<div class="tcell alt2 lastpost">-</div><div class="tcell alt1 replies">-</div><div class="tcell alt2 views">-</div></div>'
+            f'<div class="smallfont"><span>{escape(t.starter)}</span></div></div>'
+            f'<div class="tcell alt2 lastpost">-</div><div class="tcell alt1 replycount">-</div>'
+            f'<div class="tcell alt2 viewcount">-</div></div>'
         )
 
     def thread_page(self, t: Thread, page: int) -> str:
@@ -185,10 +195,10 @@ class IBForumSite:
         body = (
             f'<a name="poststop" id="poststop"></a><h1 class="threadtitle">{escape(t.title)}</h1>'
             f'<div class="flexitem"><a href="{HOST}/newreply.php?do=newreply&amp;noquote=1&amp;t={t.thread_id}" '
-            f'rel="nofollow" class="button">Reply</a><a href="{HOST}/subscription.php?do=addsubscription&amp;t={t.thread_id}" '
-            f'rel="nofollow">Subscribe</a></div>'
-            + _pagenav(page, pages, lambda n: self.thread_url(t, n))
-            + f'<div id="posts">{bits}<div id="lastpost"></div></div>'
+            f'rel="nofollow" class="button medium primary">Reply</a><a href="{HOST}/subscription.php?do=addsubscription&amp;t={t.thread_id}" '
+            f'rel="nofollow" class="button medium primary">Subscribe</a></div>'
+            + f'<div id="posts">{bits}</div>'
+            + _thread_pagenav(page, pages, lambda n: self.thread_url(t, n))
         )
         return _frame(f"{t.title} - MiataTurbo.net", body, self._crumbs(f), thread_title=t.title,
                       canonical=self.thread_url(t, page), next_url=self.thread_url(t, page + 1) if page < pages else None)
@@ -209,7 +219,8 @@ class IBForumSite:
                 f'<div class="smallfont">Junior Member</div>'
             )
         else:
-            user = f'<div id="postmenu_{p.post_id}">{escape(p.guest_name or "Guest")}</div><div class="smallfont">Guest</div>'
+            user = (f'<div id="postmenu_{p.post_id}"><span class="bigusername">{escape(p.guest_name or "Guest")}</span></div>'
+                    '<div class="smallfont">Guest</div>')
         if p.deleted:
             return (
                 f'<div id="edit{p.post_id}"><div id="post{p.post_id}"><div class="tpost"><div class="trow-group">{head}'
@@ -225,11 +236,12 @@ class IBForumSite:
                 f'<div class="smallfont"><hr size="1" /><em>Last edited by {escape(p.edited_by or "Guest")}; '
                 f"{_edit_date(p.edited_at, self.now)}.</em></div>"
             )
-        sig = f"<!-- sig --><div>__________________<br />{escape(p.signature)}</div><!-- / sig -->" if p.signature else ""
+        sig = (f'<!-- sig --><div class="signature">__________________<br />{escape(p.signature)}</div><!-- / sig -->'
+               if p.signature else "")
         attachments = ""
         if p.attachments:
             links = "".join(
-                f'<a href="{HOST}/attachments/{a}d1700000000-photo-{a}.jpg"><img class="thumbnail" '
+                f'<a href="{HOST}/attachments/{a}d1700000000-photo-{a}.jpg" id="attachment{a}"><img class="thumbnail" '
                 f'src="{HOST}/attachments/{a}d1700000000t-photo-{a}.jpg" alt="" /></a>' for a in p.attachments
             )
             attachments = f'<div style="padding:6px"><fieldset class="fieldset"><legend>Attached Thumbnails</legend>{links}</fieldset></div>'
@@ -252,7 +264,7 @@ class IBForumSite:
         for url in p.images:
             parts.append(f'<br /><img src="{url}" border="0" alt="" class="post_inline_image" />')
         for url in p.lazy_images:
-            parts.append(f'<br /><img src="{HOST}/images/misc/lazy.gif" data-src="{url}" alt="" class="post_inline_image lazy" />')
+            parts.append(f'<br /><img src="{HOST}/images/misc/lazy-placeholder.gif" data-src="{url}" alt="" class="post_inline_image lazyload" />')
         for url in p.links:
             parts.append(f' <a href="{url}" target="_blank">parts link</a>')
         if p.post_id % 7 == 0:
@@ -273,16 +285,41 @@ def _quote_html(quoted: Post, site: IBForumSite, nested: str) -> str:
     )
 
 
-def _pagenav(page: int, pages: int, url_for) -> str:
+def _thread_pagenav(page: int, pages: int, url_for) -> str:
+    """IB's "magic bar" pager; its links carry ``?ispreloading=1`` as on the real site."""
     if pages <= 1:
         return ""
-    prev = f'<li><a id="mb_pageprev" rel="prev" class="button" href="{url_for(page - 1)}">Prev</a></li>' if page > 1 else ""
-    nxt = f'<li><a id="mb_pagenext" rel="next" class="button" href="{url_for(page + 1)}?ispreloading=1">Next</a></li>' if page < pages else ""
-    last = f'<li><a id="mb_pagelast" class="button" href="{url_for(pages)}?ispreloading=1">Last</a></li>' if page < pages else ""
+
+    def button(ident, rel, label, target):
+        if target is None:
+            return f'<li><a id="{ident}" rel="{rel}" class="button primary hollow disabled" href="javascript:void(0)">{label}</a></li>'
+        return f'<li><a id="{ident}" rel="{rel}" class="button primary hollow" href="{url_for(target)}?ispreloading=1">{label}</a></li>'
+
     return (
-        f'<div id="mb_pagenav" class="iblock"><ul class="button-group iblock">{prev}<li><span id="mb_page">'
-        f'<span id="mb_page_current">{page}</span> / <span id="mb_page_total">{pages}</span></span></li>{nxt}{last}</ul></div>'
+        '<div id="magicbar" class="magicbar bottom norewrite" data-magicbar><div class="bar"><div class="bar-right">'
+        '<div id="mb_pagenav" class="iblock"><ul class="button-group iblock">'
+        + button("mb_pagefirst", "start", "First", 1 if page > 1 else None)
+        + button("mb_pageprev", "prev", "Prev", page - 1 if page > 1 else None)
+        + f'<li><span id="mb_page" class="button primary hollow middle"><span id="mb_page_current">{page}</span> / '
+        f'<span id="mb_page_total">{pages}</span></span></li>'
+        + button("mb_pagenext", "next", "Next", page + 1 if page < pages else None)
+        + button("mb_pagelast", "last", "Last", pages if page < pages else None)
+        + "</ul></div></div></div></div>"
     )
+
+
+def _listing_pagenav(page: int, pages: int, url_for) -> str:
+    if pages <= 1:
+        return ""
+    cells = [f'<div class="tcell vbmenu_control">Page {page} of {pages}</div>']
+    if page > 1:
+        cells.append(f'<div class="tcell alt1"><a rel="prev" class="smallfont" href="{url_for(page - 1)}">&lt;</a></div>')
+    for n in range(1, pages + 1):
+        cells.append(f'<div class="tcell alt2"><span class="smallfont"><strong>{n}</strong></span></div>' if n == page else
+                     f'<div class="tcell alt1"><a class="smallfont" href="{url_for(n)}">{n}</a></div>')
+    if page < pages:
+        cells.append(f'<div class="tcell alt1"><a rel="next" class="smallfont" href="{url_for(page + 1)}">&gt;</a></div>')
+    return f'<div class="pagenav text-right"><div class="tbox iblock"><div class="trow">{"".join(cells)}</div></div></div>'
 
 
 def _frame(title: str, body: str, crumbs: list, heading: str | None = None, thread_title: str | None = None,
@@ -305,7 +342,8 @@ def _frame(title: str, body: str, crumbs: list, heading: str | None = None, thre
         '<link rel="stylesheet" href="/assets/nextgen/1.8.5/www.miataturbo.net/css/desktop.css?v=387" type="text/css" />\n'
         '</head>\n<body>\n<div class="row"><div class="page column">\n'
         '<div class="tbox"><div class="trow"><div class="tcell smallfont" itemscope itemtype="http://schema.org/BreadcrumbList">'
-        + "".join(items) + "</div></div></div>\n<div id=\"main-content\">" + body + "</div>\n"
+        + "".join(items) + "</div></div></div>\n"
+        '<div class="row sticky-container"><div id="main-content" class="columns large-main">' + body + "</div></div>\n"
         '<div class="text-center clearfix">All times are GMT -5. The time now is <span class="time">12:00 PM</span>.</div>\n'
         "</div></div>\n</body>\n</html>\n"
     )
