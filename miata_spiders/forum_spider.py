@@ -19,6 +19,7 @@ from miata_spiders.engines import get_engine
 from miata_spiders.engines.records import ThreadPage
 from miata_spiders.httpcache import REFETCH, looks_complete
 from miata_spiders.items import PostItem
+from pipelines.crawl_state import ThreadProgress
 from pipelines.schema import content_hash
 
 # Thread pages are where the posts are: fetch them before more listing pages so posts flow early
@@ -101,7 +102,8 @@ class ForumSpider(scrapy.Spider):
 
     # --- routing -----------------------------------------------------------------------------
     async def start(self):
-        yield scrapy.Request(self.rebase(self.start_url), callback=self.parse_listing, priority=LISTING_PRIORITY)
+        yield scrapy.Request(self.rebase(self.start_url), callback=self.parse_listing, priority=LISTING_PRIORITY,
+                             meta={REFETCH: not self.offline})
 
     def rebase(self, url: str) -> str:
         """Point a URL of the site's canonical address at the address being crawled (mirror, 127.0.0.1)."""
@@ -109,6 +111,65 @@ class ForumSpider(scrapy.Spider):
         if self.crawl_root != self.site_root and url.startswith(self.site_root):
             return self.crawl_root + url[len(self.site_root):]
         return url
+
+    def unbase(self, url: str | None) -> str | None:
+        """The site's canonical form of a crawled URL: what the dataset and the crawl state store."""
+        if url and self.crawl_root != self.site_root and url.startswith(self.crawl_root):
+            return self.site_root + url[len(self.crawl_root):]
+        return url
+
+    # --- incremental crawling ------------------------------------------------------------------
+    @property
+    def state(self):
+        """The site's crawl state (what is durably collected), or None when the crawl is not incremental."""
+        if not hasattr(self, "_state"):
+            from pipelines.progress import ProgressPipeline
+
+            pipeline = self.crawler.get_item_pipeline(ProgressPipeline)
+            full = self.settings.getbool("MIATA_FULL_CRAWL") or str(getattr(self, "full", "")).lower() in ("1", "true", "yes")
+            self._state = None if pipeline is None or full else pipeline.state
+            self._scheduled_threads: set[str] = set()
+            self._forum_was_complete: dict[str, bool] = {}
+        return self._state
+
+    @property
+    def offline(self) -> bool:
+        """Replaying the HTTP cache: nothing may be refetched from the network."""
+        return self.settings.getbool("HTTPCACHE_IGNORE_MISSING")
+
+    def _thread_request(self, response: Response, thread) -> tuple[str, scrapy.Request | None]:
+        """("new" | "resumed", request) to bring a listed thread up to date, ("unchanged", None) when
+        it has not changed since it was collected, ("scheduled", None) when this crawl has it already."""
+        state = self.state
+        if thread.thread_id in self._scheduled_threads:
+            return "scheduled", None  # a sticky on every listing page, a moved stub, a thread that shifted pages
+        self._scheduled_threads.add(thread.thread_id)
+        meta = {"listed_thread": thread}
+        known = state.thread(thread.thread_id) if state is not None else None
+        if known is None:
+            return "new", response.follow(self.rebase(thread.url), callback=self.parse_thread,
+                                          priority=THREAD_PRIORITY, meta=meta)
+        listed_at = thread.last_post_at.isoformat() if thread.last_post_at else None
+        if known.complete and thread.reply_count is not None and (known.reply_count, known.last_post_at) == (
+                thread.reply_count, listed_at):
+            self.crawler.stats.inc_value("miata/incremental/threads_unchanged")
+            return "unchanged", None
+        # New replies (or an interrupted crawl): carry on from the last page we hold, fetched afresh.
+        self.crawler.stats.inc_value("miata/incremental/threads_resumed")
+        meta.update({"thread_url": known.thread_url, REFETCH: not self.offline})
+        return "resumed", scrapy.Request(self.rebase(known.last_page_url), callback=self.parse_thread,
+                                         priority=THREAD_PRIORITY, meta=meta, dont_filter=True)
+
+    def _listing_walk_may_stop(self, listing, decisions: list) -> bool:
+        """Stop walking a forum's listing (newest first) at a page whose threads all are unchanged, if the
+        previous crawl walked this forum to its end; stickies do not count."""
+        if self.state is None or listing.forum_id is None:
+            return False
+        forum_id = listing.forum_id
+        if forum_id not in self._forum_was_complete:
+            self._forum_was_complete[forum_id] = self.state.forum_fully_collected(forum_id)
+        normal = [d for t, d in zip(listing.threads, decisions) if not t.sticky and not t.moved]
+        return self._forum_was_complete[forum_id] and bool(normal) and all(d == "unchanged" for d in normal)
 
     def dates_for(self, response: Response) -> DateResolver:
         return DateResolver(tz=self.timezone, now=response_time(response), date_order=self.date_order)
@@ -128,15 +189,31 @@ class ForumSpider(scrapy.Spider):
         listing = self.parser.parse_listing_page(response, response.url, self.dates_for(response))
         stats.inc_value("miata/pages/listing")
         for forum in listing.forums:
-            yield response.follow(self.rebase(forum.url), callback=self.parse_listing, priority=LISTING_PRIORITY)
+            yield self._listing_request(response, forum.url)
+        decisions = []
         for thread in listing.threads:
             stats.inc_value("miata/threads/listed")
-            yield response.follow(
-                self.rebase(thread.url), callback=self.parse_thread, priority=THREAD_PRIORITY,
-                meta={"listed_thread": thread},
-            )
-        if listing.next_page:
-            yield response.follow(self.rebase(listing.next_page), callback=self.parse_listing, priority=LISTING_PRIORITY)
+            decision, request = self._thread_request(response, thread)
+            decisions.append(decision)
+            if request is not None:
+                yield request
+        stop = self._listing_walk_may_stop(listing, decisions)
+        if self.state is not None and listing.forum_id:
+            self.state.record_listing_page(
+                listing.forum_id, listing.page, self.unbase(response.url),
+                [t.thread_id for t in listing.threads if not t.sticky], is_last=listing.next_page is None,
+                now_iso=datetime.now(timezone.utc).isoformat())
+        if listing.next_page and stop:
+            stats.inc_value("miata/incremental/listing_walks_stopped")
+            self.logger.info("listing of forum %s unchanged from page %d on: not walking further", listing.forum_id, listing.page)
+        elif listing.next_page:
+            yield self._listing_request(response, listing.next_page)
+
+    def _listing_request(self, response: Response, url: str):
+        # Listing pages are how changes are found: always fetched afresh, never taken from the cache
+        # (except when replaying the cache offline).
+        return response.follow(self.rebase(url), callback=self.parse_listing, priority=LISTING_PRIORITY,
+                               meta={REFETCH: not self.offline})
 
     def parse_thread(self, response: Response):
         stats = self.crawler.stats
@@ -160,12 +237,28 @@ class ForumSpider(scrapy.Spider):
             stats.inc_value("miata/parse/no_thread_id")
             self.logger.error("no thread id found on %s; its %d posts are skipped", response.url, len(page.posts))
             return
-        thread_url = response.meta.get("thread_url") or (page.canonical_url if page.page == 1 else None)
-        yield from post_items(page, self.name, thread_url, response_time(response))
+        if page.next_page is None and "cached" in response.flags and not response.meta.get(REFETCH) and not self.offline:
+            # The thread's last page, from the cache: it may have grown since. Fetch it afresh first.
+            stats.inc_value("miata/cache/last_page_refetched")
+            yield response.request.replace(dont_filter=True, meta={**response.meta, REFETCH: True})
+            return
+        thread_url = self.unbase(response.meta.get("thread_url") or (page.canonical_url if page.page == 1 else None))
+        for item in post_items(page, self.name, thread_url, response_time(response)):
+            item.url = self.unbase(item.url)
+            yield item
+        listed = response.meta.get("listed_thread")
+        yield ThreadProgress(
+            site=self.name, thread_id=page.thread_id, forum_id=page.forum_id, thread_url=thread_url,
+            page=page.page, page_url=self.unbase(self.parser.canonical_url(response.url)),
+            last_position=max((p.position for p in page.posts if p.position), default=None),
+            has_next_page=page.next_page is not None,
+            reply_count=listed.reply_count if listed else None,
+            last_post_at=listed.last_post_at.isoformat() if listed and listed.last_post_at else None,
+        )
         if page.next_page:
             yield response.follow(
                 self.rebase(page.next_page), callback=self.parse_thread, priority=THREAD_PRIORITY,
-                meta={"thread_url": thread_url, "listed_thread": response.meta.get("listed_thread")},
+                meta={"thread_url": thread_url, "listed_thread": listed},
             )
 
     def _unrecognised(self, response: Response, expected: str, reason: str = "unrecognised"):

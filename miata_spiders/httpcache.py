@@ -25,11 +25,16 @@ def looks_complete(response) -> bool:
 
 
 class CompletePagePolicy(DummyPolicy):
+    def __init__(self, settings):
+        super().__init__(settings)
+        # Replaying the cache offline: there is nothing to refetch from.
+        self.offline = settings.getbool("HTTPCACHE_IGNORE_MISSING")
+
     def should_cache_response(self, response, request) -> bool:
         return super().should_cache_response(response, request) and looks_complete(response)
 
     def is_cached_response_fresh(self, cachedresponse, request) -> bool:
-        return not request.meta.get(REFETCH)
+        return self.offline or not request.meta.get(REFETCH)
 
     def is_cached_response_valid(self, cachedresponse, response, request) -> bool:
-        return not request.meta.get(REFETCH)
+        return self.offline or not request.meta.get(REFETCH)

@@ -70,6 +70,8 @@ HTTPCACHE_GZIP = True
 ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 300,
     "pipelines.parquet.ParquetPipeline": 800,
+    # Last: records thread pages as done only after the Parquet part holding their posts is committed.
+    "pipelines.progress.ProgressPipeline": 900,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"

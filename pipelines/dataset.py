@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 from pipelines.schema import POST_SCHEMA
 
 POSTS_DIR_NAME = "posts"
-# The hive partition key is also a real column of every file; declaring it as the same string type
-# keeps pyarrow from inferring another type (e.g. dictionary) that would clash with the file column.
+# The site lives only in the partition directory name; declaring it a plain string keeps it from
+# being inferred as a dictionary (or a number, for a numeric-looking name).
 SITE_PARTITIONING = ds.partitioning(pa.schema([pa.field("site", pa.string())]), flavor="hive")
 # The site name becomes a directory name: keep it to characters that need no escaping anywhere.
 _SITE_NAME = re.compile(r"[A-Za-z0-9_.-]+")

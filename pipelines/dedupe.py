@@ -16,6 +16,7 @@ import pyarrow as pa
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from pipelines.crawl_state import ThreadProgress
 from pipelines.dataset import DECIMAL_POST_ID, DataDirError, load_seen_keys, version_key
 from pipelines.schema import CONTENT_HASH_FORMAT, content_hash
 
@@ -107,6 +108,8 @@ class DedupePipeline:
         return self._seen[site]
 
     def process_item(self, item):
+        if isinstance(item, ThreadProgress):
+            return item  # a crawl-progress marker, not a post
         adapter = ItemAdapter(item)
         site = adapter.get("site") or self.crawler.spider.name
         if not adapter.get("content_hash"):

@@ -17,8 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from itemadapter import ItemAdapter
 
+from pipelines.crawl_state import ThreadProgress
 from pipelines.dataset import DataDirError, site_dir
 from pipelines.schema import CONTENT_HASH_FORMAT, FIELD_NAMES, POST_SCHEMA, content_hash
+from pipelines.signals import part_committed
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +84,9 @@ class ParquetBatchWriter:
         """Write the buffered rows as one part; the rows stay buffered if writing fails."""
         if not self._rows:
             return None
-        table = pa.Table.from_pylist(self._rows, schema=POST_SCHEMA)
+        # The site is the partition directory (site=<name>/), not a column in the file: the Hive
+        # convention, which lets pandas, pyarrow and DuckDB read the directory with their defaults.
+        table = pa.Table.from_pylist(self._rows, schema=POST_SCHEMA).drop_columns(["site"])
         part = WrittenPart(self._write_atomically(table), table.num_rows)
         self._rows = []
         self.parts.append(part)
@@ -193,6 +197,8 @@ class ParquetPipeline:
         return self._writers[site]
 
     def process_item(self, item):
+        if isinstance(item, ThreadProgress):
+            return item  # a crawl-progress marker, not a row: the progress pipeline handles it
         row = item_to_row(item, default_site=self.crawler.spider.name)
         part = self._writer_for(row["site"]).add(row)
         if part is not None:
@@ -220,6 +226,12 @@ class ParquetPipeline:
         if failure is not None:
             raise failure
 
+    def pending_rows(self) -> int:
+        """Rows accepted but not yet in a committed part."""
+        return sum(writer.pending for writer in self._writers.values())
+
     def _count(self, part: WrittenPart) -> None:
+        # Tell whoever vouches for written data (the crawl state) that these rows are now durable.
+        self.crawler.signals.send_catch_log(part_committed, part=part)
         self.crawler.stats.inc_value("miata/parquet/rows_written", part.rows)
         self.crawler.stats.inc_value("miata/parquet/files_written")

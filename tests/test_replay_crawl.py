@@ -94,6 +94,13 @@ def test_offline_replay_from_the_http_cache_reproduces_the_dataset(first_crawl):
 def test_second_run_into_the_same_dataset_adds_no_rows(first_crawl):
     tmp = first_crawl["tmp"]
     before = len(posts(tmp / "data"))
+    # Incremental (the default): every thread is known and unchanged, so none is fetched again.
     result = crawl(first_crawl["base_url"], tmp / "data", tmp / "cache", "-s", "HTTPCACHE_IGNORE_MISSING=True")
+    assert len(posts(tmp / "data")) == before
+    assert "'miata/incremental/threads_unchanged'" in result.stderr
+    assert "'miata/posts/parsed'" not in result.stderr
+    # A full re-crawl parses every post again, and the dedupe pipeline drops every one of them.
+    result = crawl(first_crawl["base_url"], tmp / "data", tmp / "cache", "-s", "HTTPCACHE_IGNORE_MISSING=True",
+                   "-s", "MIATA_FULL_CRAWL=True")
     assert len(posts(tmp / "data")) == before
     assert "'miata/dedupe/dropped_existing': %d" % before in result.stderr

@@ -95,10 +95,11 @@ def small_dataset(tmp_path, monkeypatch):
 def test_dataset_card_sql_runs(small_dataset):
     queries = card_code_blocks("sql")
     assert len(queries) == 2
-    selected, latest = (duckdb.sql(query).fetchall() for query in queries)
-    assert [row[1] for row in selected] == ["1234567", "1234567"]
+    selected, latest = ([dict(zip(rel.columns, row)) for row in rel.fetchall()] for rel in map(duckdb.sql, queries))
+    assert [row["post_id"] for row in selected] == ["1234567", "1234567"]
     assert len(latest) == 2
-    assert {row[-1] for row in latest if row[2] == "1234567"} == {small_dataset}
+    assert {row["scraped_at"] for row in latest if row["post_id"] == "1234567"} == {small_dataset}
+    assert {row["site"] for row in latest} == {"miataturbo", "reddit"}
 
 
 def test_dataset_card_python_runs(small_dataset):

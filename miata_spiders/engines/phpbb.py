@@ -101,7 +101,7 @@ def _selector(sel) -> Selector:
 
 def _text(node) -> str:
     """Whitespace-collapsed text of a parsel node or lxml element."""
-    if hasattr(node, "xpath") and hasattr(node, "get"):
+    if isinstance(node, Selector):
         raw = node.xpath("string()").get() or ""
     else:
         raw = "".join(node.itertext())
@@ -125,7 +125,7 @@ def timezone_from_footer(sel: Selector) -> tzinfo | None:
     every date on the page was rendered in. 3.0 prints a fixed offset, plus "[ DST ]" when the board or
     user has its daylight-saving box ticked, which phpBB 3.0 applies as one more hour all year round.
     """
-    holder = sel.xpath("//*[contains(text(), 'All times are')][1]")
+    holder = sel.xpath("(//*[text()[contains(., 'All times are')]])[1]")
     if not holder:
         return None
     title = (holder[0].xpath(".//span/@title").get() or "").strip()
@@ -396,7 +396,7 @@ def _quote_record(block, base: str) -> dict:
         else:
             label = "".join(cite.xpath("./text()")) or _text(cite)
             author = _WROTE.sub("", " ".join(label.split())) or None
-        post_id = cite.xpath(".//a/@data-post-id").get()
+        post_id = next(iter(cite.xpath(".//a/@data-post-id")), None)
     if post_id is None:
         source = block.get("cite")
         post_id = _query_value(source, "p") if source else None

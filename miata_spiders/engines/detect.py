@@ -1,0 +1,192 @@
+"""Which forum software served a page, from the markers each one prints on every page.
+
+Only structural markers count (generator meta tags, ids on ``<html>``/``<body>``, asset paths, the
+software's own URL scheme and footer link), never words in the page text: a phpBB post that talks
+about vBulletin must not turn the forum into a vBulletin one.
+
+``detect(page)`` says what it found and why; ``detect_engine(page)`` gives only the engine name, a key
+of ``miata_spiders.engines.ENGINES`` when we have a parser for it. Names we can recognise but do not
+parse yet ("discourse", "vbulletin5", "phpbb2") are returned all the same, so a crawl asked to guess
+stops with an "unknown engine" error naming the software instead of mis-parsing it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from parsel import Selector
+
+_VB_GENERATOR = re.compile(r"vBulletin\s+(\d+)(?:\.(\d+))?", re.I)
+_DISCOURSE_GENERATOR = re.compile(r"Discourse\s+(\d+)", re.I)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """``engine``: the engine name (None when nothing matched); ``family``: the version family when the
+    page shows it ("3", "4", "1", "2", "3.0", "3.1", "3.2+", "json"); ``evidence``: the markers seen."""
+
+    engine: str | None
+    family: str | None = None
+    evidence: tuple[str, ...] = ()
+
+
+def detect_engine(page) -> str | None:
+    """The engine name for a Scrapy response, a parsel Selector, or raw bytes/str of a page."""
+    return detect(page).engine
+
+
+def detect(page) -> Detection:
+    raw, sel = _inputs(page)
+    if raw is not None and raw.lstrip()[:1] in (b"{", b"["):
+        return _detect_json(raw)
+    if sel is None:
+        return Detection(None)
+    if sel.type == "json":
+        return _detect_json_data(sel.root)
+    for check in (_discourse, _xenforo, _vbulletin, _phpbb):
+        found = check(sel)
+        if found is not None:
+            return found
+    return Detection(None)
+
+
+def _inputs(page) -> tuple[bytes | None, Selector | None]:
+    """Raw bytes (when we have them) and a selector of any accepted input."""
+    if isinstance(page, str):
+        page = page.encode("utf-8")
+    if isinstance(page, (bytes, bytearray)):
+        raw = bytes(page)
+        if raw.lstrip()[:1] in (b"{", b"["):
+            return raw, None
+        return raw, Selector(text=raw.decode("utf-8", errors="replace"), type="html")
+    if isinstance(page, Selector):
+        return None, page
+    body = getattr(page, "body", None)
+    selector = getattr(page, "selector", None)
+    if isinstance(body, bytes) and body.lstrip()[:1] in (b"{", b"["):
+        return body, None
+    return body if isinstance(body, bytes) else None, selector
+
+
+# --- Discourse -----------------------------------------------------------------------------------
+
+def _detect_json(raw: bytes) -> Detection:
+    # A topic's /t/<slug>/<id>.json: only Discourse answers with a post_stream.
+    if b"post_stream" not in raw:
+        return Detection(None)
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return Detection("discourse", "json", ("'post_stream' in a JSON body that does not parse",))
+    return _detect_json_data(data)
+
+
+def _detect_json_data(data) -> Detection:
+    if isinstance(data, dict) and isinstance(data.get("post_stream"), dict):
+        return Detection("discourse", "json", ("JSON topic with a post_stream object",))
+    return Detection(None)
+
+
+def _discourse(sel: Selector) -> Detection | None:
+    evidence = []
+    generator = sel.xpath("//meta[@name='generator']/@content").get() or ""
+    match = _DISCOURSE_GENERATOR.search(generator)
+    if match:
+        evidence.append(f"generator {generator.split(' - ')[0]!r}")
+    if sel.xpath("//meta[starts-with(@name, 'discourse')] | //*[@id='data-discourse-setup' or @data-discourse-setup]"):
+        evidence.append("discourse meta tags / data-discourse-setup")
+    if not evidence:
+        return None
+    return Detection("discourse", match.group(1) if match else None, tuple(evidence))
+
+
+# --- XenForo -------------------------------------------------------------------------------------
+
+def _xenforo(sel: Selector) -> Detection | None:
+    html_id = sel.xpath("/html/@id").get()
+    if html_id == "XenForo":
+        return Detection("xenforo", "1", ("<html id='XenForo'>",))
+    if html_id == "XF":
+        return Detection("xenforo", "2", ("<html id='XF'>",))
+    if sel.xpath("//*[@data-xf-init] | /html[@data-app and @data-template]"):
+        return Detection("xenforo", "2", ("data-xf-init / data-app+data-template attributes",))
+    if sel.xpath("//script[contains(., 'XenForo.')]"):
+        return Detection("xenforo", "1", ("XenForo.* JavaScript",))
+    if sel.xpath("//a[contains(@href, 'xenforo.com')][contains(., 'XenForo')]"):
+        return Detection("xenforo", None, ("'Forum software by XenForo' footer link",))
+    return None
+
+
+# --- vBulletin -----------------------------------------------------------------------------------
+
+def _vbulletin(sel: Selector) -> Detection | None:
+    evidence = []
+    generator = sel.xpath("//meta[@name='generator']/@content").get() or ""
+    match = _VB_GENERATOR.search(generator)
+    major = minor = None
+    if match:
+        major, minor = match.group(1), match.group(2)
+        evidence.append(f"generator {generator!r}")
+    if sel.xpath("//script[contains(., 'vBulletin_init')]"):
+        evidence.append("vBulletin_init() script")
+    if sel.xpath("/html[@id='vbulletin_html']"):
+        evidence.append("<html id='vbulletin_html'>")
+        major = major or "4"
+    if not evidence:
+        return None
+    # Internet Brands' skin: its "nextgen" asset bundle, images on its ibsrv.net CDN, and its own 3.9 line
+    # (classic vBulletin 3 ended at 3.8.11).
+    ib = []
+    if sel.xpath("//link[contains(@href, '/assets/nextgen/')] | //script[contains(@src, '/assets/nextgen/')]"):
+        ib.append("/assets/nextgen/ assets")
+    if sel.xpath("//img[contains(@src, 'ibsrv.net') or contains(@data-src, 'ibsrv.net')]"):
+        ib.append("ibsrv.net images")
+    if major == "3" and minor == "9":
+        ib.append("vBulletin 3.9 (Internet Brands' line)")
+    if ib and major in (None, "3"):
+        return Detection("ib-vbulletin", "3", tuple(evidence + ib))
+    if major == "5":
+        return Detection("vbulletin5", "5", tuple(evidence))
+    return Detection("vbulletin", major, tuple(evidence))
+
+
+# --- phpBB ---------------------------------------------------------------------------------------
+
+def _phpbb(sel: Selector) -> Detection | None:
+    evidence = []
+    if sel.xpath("//body[@id='phpbb']"):
+        evidence.append("<body id='phpbb'>")
+    copyright = " ".join(sel.xpath("//meta[@name='copyright']/@content").getall())
+    footer = " ".join(" ".join(sel.xpath("//a[contains(@href, 'phpbb.com')]/..//text()").getall()).split())
+    if "phpBB" in copyright:
+        evidence.append(f"copyright meta {copyright!r}")
+    if "phpBB" in footer:
+        evidence.append("'Powered by phpBB' footer")
+    if sel.xpath(
+        "//div[re:test(@id, '^p\\d+$')][contains(concat(' ', normalize-space(@class), ' '), ' post ')]"
+        "//a[contains(@href, 'memberlist.php')]"
+        " | //ul[contains(concat(' ', normalize-space(@class), ' '), ' topiclist ')]"
+        "//a[contains(@href, 'viewtopic.php') or contains(@href, 'viewforum.php')]"
+    ):
+        evidence.append("phpBB 3 post/topic-list markup with viewtopic/viewforum/memberlist links")
+    phpbb2 = bool(sel.xpath("//a[contains(@href, 'profile.php?mode=viewprofile')]"))
+    if not evidence or (evidence == ["'Powered by phpBB' footer"] and not phpbb2):
+        return None
+    if phpbb2 and not sel.xpath("//body[@id='phpbb'] | //a[contains(@href, 'memberlist.php')]"):
+        return Detection("phpbb2", "2", tuple(evidence + ["profile.php?mode=viewprofile links (phpBB 2)"]))
+    return Detection("phpbb", _phpbb_family(sel, copyright + " " + footer), tuple(evidence))
+
+
+def _phpbb_family(sel: Selector, credits: str) -> str | None:
+    # 3.0 credits the "phpBB Group"; 3.1 renamed it "phpBB Limited"; 3.2 brought Font Awesome icons and
+    # <time datetime> post dates.
+    if sel.xpath("//p[contains(concat(' ', normalize-space(@class), ' '), ' author ')]//time[@datetime]"
+                 " | //i[contains(concat(' ', normalize-space(@class), ' '), ' fa-fw ')]"):
+        return "3.2+"
+    if "phpBB Limited" in credits:
+        return "3.1"
+    if "phpBB Group" in credits:
+        return "3.0"
+    return None
