@@ -11,6 +11,8 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import scrapy
+import scrapy.exceptions
+import scrapy.signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 
@@ -99,6 +101,13 @@ class ForumSpider(scrapy.Spider):
                 raise ValueError(f"-a base_url={base_url!r} is not an absolute http(s) URL, e.g. http://127.0.0.1:8080/")
             self.crawl_root = _root(base_url)
         self.allowed_domains = [urlsplit(self.crawl_root).hostname]
+        self._routing_memory()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._follow_moved_stubs, signal=scrapy.signals.spider_idle)
+        return spider
 
     # --- routing -----------------------------------------------------------------------------
     async def start(self):
@@ -128,9 +137,13 @@ class ForumSpider(scrapy.Spider):
             pipeline = self.crawler.get_item_pipeline(ProgressPipeline)
             full = self.settings.getbool("MIATA_FULL_CRAWL") or str(getattr(self, "full", "")).lower() in ("1", "true", "yes")
             self._state = None if pipeline is None or full else pipeline.state
-            self._scheduled_threads: set[str] = set()
-            self._forum_was_complete: dict[str, bool] = {}
         return self._state
+
+    def _routing_memory(self) -> None:
+        self._scheduled_threads: set[str] = set()
+        self._forum_was_complete: dict[str, bool] = {}
+        self._listed: dict[str, object] = {}  # thread id -> its row in a real (not moved-stub) listing
+        self._moved_stubs: dict[str, object] = {}
 
     @property
     def offline(self) -> bool:
@@ -147,8 +160,8 @@ class ForumSpider(scrapy.Spider):
         meta = {"listed_thread": thread}
         known = state.thread(thread.thread_id) if state is not None else None
         if known is None:
-            return "new", response.follow(self.rebase(thread.url), callback=self.parse_thread,
-                                          priority=THREAD_PRIORITY, meta=meta)
+            return "new", scrapy.Request(self.rebase(thread.url), callback=self.parse_thread,
+                                         priority=THREAD_PRIORITY, meta=meta)
         listed_at = thread.last_post_at.isoformat() if thread.last_post_at else None
         if known.complete and thread.reply_count is not None and (known.reply_count, known.last_post_at) == (
                 thread.reply_count, listed_at):
@@ -193,6 +206,13 @@ class ForumSpider(scrapy.Spider):
         decisions = []
         for thread in listing.threads:
             stats.inc_value("miata/threads/listed")
+            if thread.moved:
+                # A stub left where a thread used to be. Its real forum's listing says more about the
+                # thread (replies, last post); follow the stub only if no listing leads there.
+                self._moved_stubs.setdefault(thread.thread_id, thread)
+                decisions.append("moved")
+                continue
+            self._listed[thread.thread_id] = thread
             decision, request = self._thread_request(response, thread)
             decisions.append(decision)
             if request is not None:
@@ -208,6 +228,21 @@ class ForumSpider(scrapy.Spider):
             self.logger.info("listing of forum %s unchanged from page %d on: not walking further", listing.forum_id, listing.page)
         elif listing.next_page:
             yield self._listing_request(response, listing.next_page)
+
+    def _follow_moved_stubs(self):
+        """When everything else is done: the threads only moved stubs lead to, once each."""
+        orphans = [t for tid, t in self._moved_stubs.items() if tid not in self._scheduled_threads]
+        self._moved_stubs = {}
+        requests = []
+        for thread in orphans:
+            _, request = self._thread_request(None, thread)
+            if request is not None:
+                requests.append(request)
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            self.crawler.stats.inc_value("miata/threads/moved_followed", len(requests))
+            raise scrapy.exceptions.DontCloseSpider
 
     def _listing_request(self, response: Response, url: str):
         # Listing pages are how changes are found: always fetched afresh, never taken from the cache
@@ -246,7 +281,8 @@ class ForumSpider(scrapy.Spider):
         for item in post_items(page, self.name, thread_url, response_time(response)):
             item.url = self.unbase(item.url)
             yield item
-        listed = response.meta.get("listed_thread")
+        # The thread's row in a real listing, if one was seen by now, knows its reply count.
+        listed = self._listed.get(page.thread_id) or response.meta.get("listed_thread")
         yield ThreadProgress(
             site=self.name, thread_id=page.thread_id, forum_id=page.forum_id, thread_url=thread_url,
             page=page.page, page_url=self.unbase(self.parser.canonical_url(response.url)),
@@ -258,7 +294,7 @@ class ForumSpider(scrapy.Spider):
         if page.next_page:
             yield response.follow(
                 self.rebase(page.next_page), callback=self.parse_thread, priority=THREAD_PRIORITY,
-                meta={"thread_url": thread_url, "listed_thread": listed},
+                meta={"thread_url": thread_url, "listed_thread": response.meta.get("listed_thread")},
             )
 
     def _unrecognised(self, response: Response, expected: str, reason: str = "unrecognised"):

@@ -5,7 +5,7 @@ Scrapy's ``DummyPolicy`` caches everything and never revalidates. We need two mo
   offline replay would re-parse the broken copy;
 - the spider can ask for a fresh copy of a cached page (``request.meta["miata_refetch"] = True``):
   after a page turned out to be a maintenance page, or for listing pages on an incremental crawl.
-  The fresh copy then replaces the cached one.
+  The fresh copy then replaces the cached one. robots.txt is always fetched afresh.
 """
 
 from __future__ import annotations
@@ -34,7 +34,12 @@ class CompletePagePolicy(DummyPolicy):
         return super().should_cache_response(response, request) and looks_complete(response)
 
     def is_cached_response_fresh(self, cachedresponse, request) -> bool:
-        return self.offline or not request.meta.get(REFETCH)
+        return self.offline or not _wants_fresh(request)
 
     def is_cached_response_valid(self, cachedresponse, response, request) -> bool:
-        return self.offline or not request.meta.get(REFETCH)
+        return self.offline or not _wants_fresh(request)
+
+
+def _wants_fresh(request) -> bool:
+    # robots.txt is the site's standing instruction to us: read the current one on every crawl.
+    return bool(request.meta.get(REFETCH)) or request.url.endswith("/robots.txt")

@@ -41,3 +41,20 @@ class PostItem:
     url: str | None = None
     content_hash: str = ""
     scraped_at: datetime | None = None
+    # Reddit only (None for forum posts), in POST_SCHEMA's order; see docs/reddit.md.
+    subreddit: str | None = None
+    link_id: str | None = None
+    parent_id: str | None = None
+    depth: int | None = None
+    score: int | None = None
+    num_comments: int | None = None
+    is_submitter: bool | None = None
+    distinguished: str | None = None
+    author_flair_text: str | None = None
+    link_flair_text: str | None = None
+    permalink: str | None = None
+    domain: str | None = None
+    link_url: str | None = None
+    over_18: bool | None = None
+    author_deleted: bool | None = None
+    removed_by_category: str | None = None

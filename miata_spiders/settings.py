@@ -16,6 +16,10 @@ MIATA_DATA_DIR = os.environ.get("MIATA_DATA_DIR", "data")
 # Rows per Parquet part: big enough for good compression and few files, small enough that a crash
 # loses at most this many rows of work (they are re-collected on the next run).
 MIATA_PARQUET_BATCH_SIZE = 5000
+# Test-only: pause between writing a part and renaming it, so crash tests can kill mid-commit.
+MIATA_PARQUET_COMMIT_DELAY = 0.0
+# Ignore the crawl state and fetch every thread again (same as `-a full=1`); dedupe still applies.
+MIATA_FULL_CRAWL = False
 
 # --- Politeness -------------------------------------------------------------------------------
 # Forums are run by volunteers or ad-funded companies who ban aggressive crawlers: obey robots.txt.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -54,11 +55,14 @@ class WrittenPart:
 class ParquetBatchWriter:
     """Buffers post rows of one site and writes them as Parquet parts of ``batch_size`` rows."""
 
-    def __init__(self, data_dir: str | os.PathLike, site: str, batch_size: int):
+    def __init__(self, data_dir: str | os.PathLike, site: str, batch_size: int, commit_delay: float = 0.0):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.site = site
         self.batch_size = batch_size
+        # Seconds between writing a part and renaming it into place. Only crash tests set it, to kill
+        # a crawl while a part is half-committed.
+        self.commit_delay = commit_delay
         self.directory = site_dir(data_dir, site)
         _prepare_directory(self.directory)
         self.parts: list[WrittenPart] = []
@@ -104,6 +108,8 @@ class ParquetBatchWriter:
                 pq.write_table(table, file, compression=COMPRESSION, use_dictionary=DICTIONARY_COLUMNS)
                 file.flush()
                 os.fsync(file.fileno())
+            if self.commit_delay:
+                time.sleep(self.commit_delay)
             os.replace(temporary, final)
         except BaseException:
             temporary.unlink(missing_ok=True)
@@ -191,7 +197,9 @@ class ParquetPipeline:
     def _writer_for(self, site: str) -> ParquetBatchWriter:
         if site not in self._writers:
             try:
-                self._writers[site] = ParquetBatchWriter(self.data_dir, site, self.batch_size)
+                self._writers[site] = ParquetBatchWriter(
+                    self.data_dir, site, self.batch_size,
+                    commit_delay=self.crawler.settings.getfloat("MIATA_PARQUET_COMMIT_DELAY"))
             except DataDirError as error:
                 raise DataDirError(f"MIATA_DATA_DIR={self.data_dir!r} is unusable: {error}") from error
         return self._writers[site]

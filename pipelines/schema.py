@@ -45,6 +45,23 @@ POST_SCHEMA = pa.schema(
         pa.field("url", pa.string()),
         pa.field("content_hash", pa.string(), nullable=False),
         pa.field("scraped_at", UTC_TIMESTAMP, nullable=False),
+        # Reddit only (null in forum rows), named as Reddit/PRAW name them; see docs/reddit.md.
+        pa.field("subreddit", pa.string()),
+        pa.field("link_id", pa.string()),  # a comment's submission, t3_...
+        pa.field("parent_id", pa.string()),  # t1_... (a comment) or t3_... (the submission)
+        pa.field("depth", pa.int32()),  # 0 for a reply to the submission
+        pa.field("score", pa.int32()),
+        pa.field("num_comments", pa.int32()),
+        pa.field("is_submitter", pa.bool_()),
+        pa.field("distinguished", pa.string()),
+        pa.field("author_flair_text", pa.string()),
+        pa.field("link_flair_text", pa.string()),
+        pa.field("permalink", pa.string()),
+        pa.field("domain", pa.string()),
+        pa.field("link_url", pa.string()),  # Reddit's "url": what a link post points to
+        pa.field("over_18", pa.bool_()),
+        pa.field("author_deleted", pa.bool_()),  # author shown as "[deleted]"; author is null
+        pa.field("removed_by_category", pa.string()),  # why is_deleted: "deleted", "removed", "moderator"...
     ]
 )
 

@@ -12,6 +12,7 @@ ENGINES = {
     "ib-vbulletin": "miata_spiders.engines.vbulletin",
     "vbulletin": "miata_spiders.engines.vbulletin",
     "xenforo": "miata_spiders.engines.xenforo",
+    "phpbb": "miata_spiders.engines.phpbb",
 }
 
 

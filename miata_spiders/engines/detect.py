@@ -134,6 +134,11 @@ def _vbulletin(sel: Selector) -> Detection | None:
     if sel.xpath("/html[@id='vbulletin_html']"):
         evidence.append("<html id='vbulletin_html'>")
         major = major or "4"
+    # Admins often remove the generator tag; vBulletin's own script bundle and post ids stay.
+    if sel.xpath("//script[contains(@src, 'clientscript/vbulletin')]"):
+        evidence.append("clientscript/vbulletin*.js")
+    if sel.xpath("//*[starts-with(@id, 'post_message_')]"):
+        evidence.append("post_message_<id> elements")
     if not evidence:
         return None
     # Internet Brands' skin: its "nextgen" asset bundle, images on its ibsrv.net CDN, and its own 3.9 line

@@ -69,6 +69,21 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
+def _without_session(urls: list[str], base: str) -> list[str]:
+    """The same URLs minus phpBB's ``sid`` on links to this board, so a post's links and images (and so
+    its content hash) do not change with the visitor's session; the order and fragments are kept."""
+    host = urlsplit(base).netloc
+    cleaned: list[str] = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.netloc == host and "sid=" in parts.query:
+            query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "sid"]
+            url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+        if url not in cleaned:
+            cleaned.append(url)
+    return cleaned
+
+
 def _query_value(url: str | None, key: str) -> str | None:
     if not url:
         return None
@@ -91,8 +106,17 @@ def member_id_from_url(url: str | None) -> str | None:
 
 
 def _base_url(sel: Selector, url: str) -> str:
+    """What relative links resolve against: ``<base href>``, else the page's own path on the host its
+    canonical link names (phpBB 3.2+ prints one), so a page fetched from a mirror or 127.0.0.1 yields
+    the forum's own URLs, and the same content hashes, as the live page."""
     base = sel.xpath("//head/base/@href").get()
-    return urljoin(url, base) if base else url
+    if base:
+        return urljoin(url, base)
+    canonical = urlsplit(sel.xpath("//link[@rel='canonical']/@href").get() or "")
+    if canonical.scheme in ("http", "https") and canonical.netloc:
+        parts = urlsplit(url)
+        return urlunsplit((canonical.scheme, canonical.netloc, parts.path, parts.query, ""))
+    return url
 
 
 def _selector(sel) -> Selector:
@@ -279,9 +303,14 @@ def parse_thread_page(sel: Selector, url: str, dates: DateResolver) -> ThreadPag
         if post.posted_at is None and not post.is_deleted:
             unparsed += 1
         posts.append(post)
+    thread_id = _thread_id(sel, url)
+    # phpBB 3.0 prints no canonical link; a page reached by a post link (viewtopic.php?p=N) is the
+    # topic's page all the same.
     canonical = sel.xpath("//link[@rel='canonical']/@href").get()
+    if not canonical and thread_id and not _query_value(url, "t"):
+        canonical = f"./viewtopic.php?t={thread_id}" + (f"&start={start}" if start else "")
     return ThreadPage(
-        thread_id=_thread_id(sel, url),
+        thread_id=thread_id,
         title=_thread_title(sel),
         forum_id=forum_id,
         forum_path=[title for title, _ in crumbs],
@@ -337,9 +366,9 @@ def _parse_post(node, base: str, dates: DateResolver, position: int | None) -> P
     body = content[0].root
     quotes = list(body.iter("blockquote"))
     smilies = [img for img in body.iter("img") if "smilies" in (img.get("class") or "").split()]
-    inline_files = body.xpath(".//div[contains(concat(' ', normalize-space(@class), ' '), ' inline-attachment ')]")
+    inline_files = body.xpath(f".//div[{_has_class('inline-attachment')}]")
     # The "Code: Select all" caption of a code box is a button label, not what the poster wrote.
-    code_labels = body.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' codebox ')]/*[self::p or self::dt]")
+    code_labels = body.xpath(f".//*[{_has_class('codebox')}]/*[self::p or self::dt]")
     skip = frozenset(quotes + inline_files + code_labels)
     images = image_urls(body, base, skip | frozenset(smilies))
     links = link_urls(body, base, skip)
@@ -361,9 +390,9 @@ def _parse_post(node, base: str, dates: DateResolver, position: int | None) -> P
         edited_at=edited_at,
         edited_by=edited_by,
         is_deleted=deleted,
-        quotes=[_quote_record(q, base) for q in quotes],
-        images=images,
-        links=links,
+        quotes=[_quote_record(q) for q in quotes],
+        images=_without_session(images, base),
+        links=_without_session(links, base),
         signature=signature,
     )
 
@@ -382,7 +411,7 @@ def _post_author(node, author_line) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _quote_record(block, base: str) -> dict:
+def _quote_record(block) -> dict:
     """Author, quoted post id and text of one ``blockquote``, nested quotes left to their own record."""
     cite = block.xpath("./div/cite | ./cite")
     author = post_id = None
@@ -406,23 +435,21 @@ def _quote_record(block, base: str) -> dict:
 
 
 def _attachments(box, base: str) -> tuple[list[str], list[str]]:
-    """Full-size image URLs and file download URLs of an attachment box. A thumbnail links to the full
-    image (``download/file.php?id=N``), which is what we keep; other files are kept as links."""
+    """Image URLs and file download URLs of an attachment box: a thumbnail (``dl.thumbnail``) yields the
+    full image it links to, an inline image (``dt.attach-image``) its own ``download/file.php?id=N``;
+    any other file (whose ``dt`` may show a file-type icon ``img``) is a download link."""
     images, files = [], []
-    for dl in box.xpath(".//dl[contains(concat(' ', normalize-space(@class), ' '), ' file ') or "
-                        "contains(concat(' ', normalize-space(@class), ' '), ' thumbnail ')]"):
-        img = dl.xpath(".//img[@src]")
-        link = dl.xpath(".//a[@href]")
-        if img:
-            wrapped = img[0].getparent()
-            src = wrapped.get("href") if wrapped is not None and wrapped.tag == "a" else img[0].get("src")
-            url = urljoin(base, src)
-            if url not in images:
-                images.append(url)
-        elif link:
-            url = urljoin(base, link[0].get("href"))
-            if url not in files:
-                files.append(url)
+    for dl in box.xpath(f".//dl[{_has_class('file')} or {_has_class('thumbnail')}]"):
+        if "thumbnail" in (dl.get("class") or "").split():
+            found, into = dl.xpath(".//a[@href][.//img]/@href"), images
+        elif dl.xpath(f".//dt[{_has_class('attach-image')}]"):
+            found, into = dl.xpath(f".//dt[{_has_class('attach-image')}]//img/@src"), images
+        else:
+            found, into = dl.xpath(".//a[@href]/@href"), files
+        if found:
+            url = urljoin(base, found[0])
+            if url not in into:
+                into.append(url)
     return images, files
 
 

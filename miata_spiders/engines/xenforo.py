@@ -115,7 +115,7 @@ def _thread_url(href: str) -> str:
 
 
 def _page_from_url(url: str) -> int | None:
-    match = _PAGE.search(urlsplit(url).path) or re.search(r"/page-(\d+)/?$", urlsplit(url).query)
+    match = _PAGE.search(_route(url))
     return int(match.group(1)) if match else None
 
 
@@ -126,8 +126,17 @@ def _selector(sel) -> Selector:
 
 
 def _base_url(sel: Selector, url: str) -> str:
+    """What relative links resolve against: ``<base href>`` (XF1), else the page's own path on the
+    forum's own host as its canonical link names it. XF2 links are root-relative, and a page fetched
+    from a mirror or 127.0.0.1 must yield the same post URLs and images as one fetched from the forum."""
     base = sel.xpath("//head/base/@href").get()
-    return urljoin(url, base) if base else url
+    if base:
+        return urljoin(url, base)
+    canonical = urlsplit(urljoin(url, sel.xpath("//head/link[@rel='canonical']/@href").get() or ""))
+    page = urlsplit(url)
+    if canonical.scheme in ("http", "https") and canonical.netloc:
+        return urlunsplit((canonical.scheme, canonical.netloc, page.path, page.query, ""))
+    return url
 
 
 def _text(node) -> str:
@@ -138,7 +147,9 @@ def _text(node) -> str:
 
 
 def _is_xf1(sel: Selector) -> bool:
-    return bool(sel.xpath("/html[@id='XenForo']") or (not sel.xpath("/html[@id='XF']") and sel.xpath(_XF1_POSTS + " | " + _XF1_THREAD_ROWS)))
+    if sel.xpath("/html[@id='XenForo']"):
+        return True
+    return not sel.xpath("/html[@id='XF']") and bool(sel.xpath(_XF1_POSTS + " | " + _XF1_THREAD_ROWS))
 
 
 def _template(sel: Selector) -> str | None:
@@ -211,7 +222,8 @@ def _breadcrumbs(sel: Selector, base: str) -> list[tuple[str, str]]:
     """(title, url) of the top breadcrumb trail: XF2 ``ul.p-breadcrumbs``, XF1 ``.breadcrumb a.crumb``."""
     trail = sel.xpath(f"(//ul[{_has_class('p-breadcrumbs')}])[1]//li//a[@href]")
     if not trail:
-        trail = sel.xpath("(//*[contains(@class, 'breadcrumb')][.//a[contains(@class, 'crumb')]])[1]//a[contains(@class, 'crumb')]")
+        trail = sel.xpath("(//*[contains(@class, 'breadcrumb')][.//a[contains(@class, 'crumb')]])[1]"
+                          "//a[contains(@class, 'crumb')]")
     crumbs = []
     for link in trail:
         name = link.xpath(".//*[@itemprop='name' or @itemprop='title']")
@@ -429,7 +441,8 @@ def _parse_xf2_post(node, base: str, dates: DateResolver) -> ParsedPost:
     body = _first(root.xpath(f".//*[{_has_class('message-body')}]//*[{_has_class('bbWrapper')}]")
                   or root.xpath(f".//*[{_has_class('bbWrapper')}][not(ancestor::*[{_has_class('message-signature')}])]"))
     if _has(root, "message--deleted") or body is None:
-        return ParsedPost(**common, body_text=None, body_html=None, is_deleted=True)
+        # A post without a body we can find is only "deleted" when its placeholder class says so.
+        return ParsedPost(**common, body_text=None, body_html=None, is_deleted=_has(root, "message--deleted"))
     parts = _body_parts(body, base)
     content = _first(root.xpath(f".//*[{_has_class('message-userContent')}]"))
     _attachments(content if content is not None else root, base, parts["images"], parts["links"])
@@ -456,7 +469,7 @@ def _parse_xf1_post(node, base: str, dates: DateResolver) -> ParsedPost:
                   posted_at=posted_at, posted_at_text=printed, url=urljoin(base, href) if href else None)
     body = _first(root.xpath(f".//blockquote[{_has_class('messageText')}]"))
     if _has(root, "deleted") or body is None:
-        return ParsedPost(**common, body_text=None, body_html=None, is_deleted=True)
+        return ParsedPost(**common, body_text=None, body_html=None, is_deleted=_has(root, "deleted"))
     parts = _body_parts(body, base)
     _attachments(root, base, parts["images"], parts["links"])
     edited_by, edited_at = _edit(root, dates, author)

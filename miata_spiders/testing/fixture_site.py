@@ -33,6 +33,10 @@ class FixtureSite:
         return [str(i) for i in self.manifest.get("expected_post_ids", [])]
 
     def respond(self, path: str) -> tuple[int, bytes, dict]:
+        # site.json "redirects": e.g. XenForo answers a moved thread's stub with a 301 to the thread.
+        target = self.manifest.get("redirects", {}).get(path)
+        if target:
+            return 301, b"", {"Location": target, "Content-Type": "text/html; charset=utf-8"}
         if path == "/robots.txt":
             robots = self.site_dir / "robots.txt"
             if robots.exists():

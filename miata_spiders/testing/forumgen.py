@@ -67,7 +67,7 @@ class ForumShape:
     new_threads_per_generation: int = 1  # per forum
     grown_thread_fraction: float = 0.2  # of old threads get new replies each generation
     replies_per_growth: int = 3
-    edits_per_generation: int = 1  # per forum, on old posts
+    edit_growing_threads: bool = True  # a thread that grows also gets its last old post edited
     now: datetime = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("America/New_York"))
     generation: int = 0
 
@@ -319,9 +319,17 @@ class SyntheticForum:
         )
 
     def _edited_in(self, pid: int, thread: Thread, generation: int) -> bool:
-        # A few old posts per forum per generation get edited: the first posts of the newest old threads.
-        return (pid % POST_SLOTS == 1 and _frac(self.shape.seed, "edit", thread.thread_id, generation)
-                < self.shape.edits_per_generation / max(1, self.shape.threads_per_forum))
+        """When a thread gets new replies, its author tends to edit the post just before them (the
+        thread's last post until then): the edit lands on the page an incremental crawl re-fetches."""
+        if not self.shape.edit_growing_threads:
+            return False
+        _, _, base_n, growth = self._timeline(thread.thread_id)
+        count = base_n
+        for g, added in growth:
+            if g == generation:
+                return pid % POST_SLOTS == count
+            count += added
+        return False
 
     def posts(self, thread_id: int, page: int) -> list[Post]:
         per = self.shape.posts_per_page

@@ -34,7 +34,7 @@ class Backoff:
     retries: int = 5
     base: float = 2.0  # first wait without a hint from Reddit; doubles with every retry
     cap: float = 600.0  # no single wait is longer than this
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None  # None: time.sleep
     waits: int = 0  # 429s waited out so far, for the run's summary
 
     def wait_for(self, error: TooManyRequests, attempt: int) -> float:
@@ -65,4 +65,4 @@ class Backoff:
                     attempt,
                     self.retries,
                 )
-                self.sleep(wait)
+                (self.sleep or time.sleep)(wait)

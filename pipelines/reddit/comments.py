@@ -116,7 +116,7 @@ def fetch_comment_tree(submission, backoff: Backoff) -> CommentTree:
                 batches.drop()
                 complete = False
                 break
-            logger.info("reddit: t3_%s: 413 Too Large; now asking for at most %d comments at a time", submission.id, batches.size)
+            logger.info("reddit: t3_%s: 413 Too Large; now asking for at most %d hidden comments per request", submission.id, batches.size)
             continue
         if not batches:
             break

@@ -164,8 +164,8 @@ def submission_item(submission, scraped_at: datetime) -> PostItem:
     if not is_self and link_url and not _value(submission, "is_gallery"):
         target = images if is_image_url(link_url) else links
         target.insert(0, canonical_image_url(link_url))
-    if not is_self and not body.text and not removed_by:
-        body.text = link_url  # a link post's link is its first post
+    if not is_self and not body.text and not removed_by and not _value(submission, "is_gallery"):
+        body.text = link_url  # a link post's link is its first post; a gallery's are its images
     edited_at = utc(_value(submission, "edited"))
     return _finish(
         PostItem(

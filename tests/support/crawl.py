@@ -36,6 +36,6 @@ def scrapy_crawl(spider: str, base_url: str, data_dir: Path, settings: dict | No
 
 def dataset_rows(data_dir: Path, columns=None) -> list[dict]:
     posts = data_dir / "posts"
-    if not posts.exists():
+    if not any(posts.glob("*/*.parquet")):
         return []
     return ds.dataset(str(posts), format="parquet", partitioning="hive").to_table(columns=columns).to_pylist()

@@ -193,12 +193,13 @@ class FakeReddit:
         self.client_id = CLIENT_ID
         self.client_secret = CLIENT_SECRET
         self.requests: list[LoggedRequest] = []
+        self.errors: list[Exception] = []  # exceptions raised while answering (bugs in the fake)
         self._canned: dict[str, list[CannedReply]] = {}
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # --- lifecycle and test helpers --------------------------------------------------------------
 
@@ -235,7 +236,7 @@ class FakeReddit:
         """Answer the next ``times`` requests to ``path`` with ``status`` instead of the real answer."""
         reply = CannedReply(status, dict(headers or {}), body or {"message": "canned failure", "error": status})
         with self._lock:
-            self._canned.setdefault(path, []).extend([reply] * times)
+            self._canned.setdefault(path.rstrip("/"), []).extend([reply] * times)
 
     def requests_to(self, prefix: str) -> list[LoggedRequest]:
         with self._lock:
@@ -525,7 +526,7 @@ class FakeReddit:
         if not authorization or authorization.removeprefix("bearer ") not in self._tokens:
             headers = {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'}
             return CannedReply(401, headers, {"message": "Unauthorized", "error": 401})
-        canned = self._canned.get(path)
+        canned = self._canned.get(path.rstrip("/"))
         if canned:
             return canned.pop(0)
         if method == "POST" and path.rstrip("/") == "/api/morechildren":
@@ -546,6 +547,7 @@ class FakeReddit:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as requests' session expects
+            disable_nagle_algorithm = True  # headers and body go out as two writes: don't wait for an ACK
 
             def _serve(self, method: str) -> None:
                 parts = urlsplit(self.path)
@@ -554,7 +556,11 @@ class FakeReddit:
                 if length:
                     params.update(parse_qsl(self.rfile.read(length).decode()))
                 with server._lock:
-                    reply = server._answer(method, parts.path, params, self.headers.get("Authorization"))
+                    try:
+                        reply = server._answer(method, parts.path, params, self.headers.get("Authorization"))
+                    except Exception as error:  # a bug in this fake: answer 500 and keep it for the test to see
+                        server.errors.append(error)
+                        reply = CannedReply(500, {}, {"message": f"fake server error: {error!r}", "error": 500})
                     # Never keep the token request's fields or any Authorization header.
                     logged = {} if parts.path == "/api/v1/access_token" else params
                     server.requests.append(LoggedRequest(method, parts.path, logged, reply.status))
@@ -565,6 +571,10 @@ class FakeReddit:
                 headers.update(reply.headers)
                 for name, value in headers.items():
                     self.send_header(name, value)
+                if self.close_connection:
+                    # prawcore's token request asks for "Connection: close"; say so, or the client may
+                    # reuse the socket this server is about to close.
+                    self.send_header("Connection", "close")
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -580,6 +590,31 @@ class FakeReddit:
                 pass  # quiet tests; server.requests says what happened
 
         return Handler
+
+
+def point_praw_at(fake: FakeReddit, monkeypatch, tmp_path, *, section: str = "fake_reddit", with_credentials: bool = True) -> str:
+    """Make PRAW in this test read only a praw.ini whose ``section`` points at ``fake``.
+
+    The file goes where PRAW looks for the user's own ($XDG_CONFIG_HOME/praw.ini), not in the working
+    directory (PRAW warns about endpoint overrides there); no praw_* variable of the machine leaks in.
+    """
+    import os
+
+    import praw.config
+
+    for name in list(os.environ):
+        if name.lower().startswith("praw_"):
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("APPDATA", raising=False)
+    config_home = tmp_path / "config-home"
+    config_home.mkdir(exist_ok=True)
+    (config_home / "praw.ini").write_text(fake.praw_ini_section(section, with_credentials=with_credentials))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    workdir = tmp_path / "workdir"
+    workdir.mkdir(exist_ok=True)
+    monkeypatch.chdir(workdir)
+    monkeypatch.setattr(praw.config.Config, "CONFIG", None)  # PRAW reads praw.ini once per process
+    return section
 
 
 def sample_subreddits() -> list[Subreddit]:
@@ -602,6 +637,7 @@ def sample_subreddits() -> list[Subreddit]:
                 score=120,
                 link_flair_text="Tech",
                 comments=[
+                    chain,
                     Comment(
                         "c001",
                         "> Boost creeps to 14 psi\n\nPort the wastegate, it is too small. See [this writeup](https://www.miataturbo.net/wastegate).",
@@ -616,7 +652,6 @@ def sample_subreddits() -> list[Subreddit]:
                     ),
                     Comment("c004", "[removed]", author="spammer", created_utc=NOW - 3 * DAY + 700),
                     Comment("c005", "Welcome to the sub.", author="AutoModerator", distinguished="moderator", created_utc=NOW - 3 * DAY + 60),
-                    chain,
                 ],
             ),
             Submission(

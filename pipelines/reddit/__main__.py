@@ -1,0 +1,5 @@
+import sys
+
+from pipelines.reddit.cli import main
+
+sys.exit(main())
