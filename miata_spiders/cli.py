@@ -3,12 +3,14 @@
     miata parse --site miataturbo --url URL page.html   # parse one saved page as the spider would
     miata demo                                          # crawl a forum served on 127.0.0.1 into Parquet
     miata serve --posts 100000                          # serve a synthetic forum to crawl by hand
+    miata crawl-all                                     # cron: every forum, then Reddit, incrementally
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from datetime import date, datetime, timezone
@@ -41,11 +43,11 @@ def parse_page_records(site: str, url: str, body: bytes, now: datetime | None = 
     from miata_spiders.forum_spider import post_items
 
     cls = spider_class(site)
-    spider = cls()
+    spider = cls(url=url) if site == "forum" else cls()
     response = HtmlResponse(url=url, body=body, headers=headers or {})
     now = now or datetime.now(timezone.utc)
-    dates = DateResolver(tz=cls.timezone, now=now, date_order=cls.date_order)
-    kind = spider.parser.page_kind(response)
+    dates = DateResolver(tz=spider.timezone, now=now, date_order=spider.date_order)
+    kind = spider.engine_for(response) and spider.parser.page_kind(response)
     if kind == "thread":
         page = spider.parser.parse_thread_page(response, url, dates)
         thread_url = page.canonical_url if page.page == 1 else None
@@ -88,6 +90,8 @@ def cmd_parse(args) -> int:
 
 
 def main(argv=None) -> int:
+    # `miata` works from any directory, not only beside scrapy.cfg.
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "miata_spiders.settings")
     parser = argparse.ArgumentParser(prog="miata", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -98,9 +102,11 @@ def main(argv=None) -> int:
     p.add_argument("file", help="saved HTML page")
     p.set_defaults(func=cmd_parse)
 
+    from miata_spiders.crawl_all import add_crawl_all_parser
     from miata_spiders.demo import add_demo_parser
 
     add_demo_parser(sub)
+    add_crawl_all_parser(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

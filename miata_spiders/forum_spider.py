@@ -74,10 +74,10 @@ def response_time(response: Response) -> datetime:
     return datetime.now(timezone.utc)
 
 
-class ForumSpider(scrapy.Spider):
+class BaseForumSpider(scrapy.Spider):
     """Base class of every forum spider. Subclasses set the class attributes below and nothing else."""
 
-    #: forum software, a key of ``miata_spiders.engines.ENGINES``
+    #: forum software, a key of ``miata_spiders.engines.ENGINES`` ("" = detect it from the first page)
     engine: str = ""
     #: the forum's index page
     start_url: str = ""
@@ -90,9 +90,9 @@ class ForumSpider(scrapy.Spider):
 
     def __init__(self, *args, base_url: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.engine or not self.start_url:
-            raise ValueError(f"spider {self.name!r} must set `engine` and `start_url`")
-        self.parser = get_engine(self.engine)
+        if not self.start_url:
+            raise ValueError(f"spider {self.name!r} must set `start_url`")
+        self.parser = get_engine(self.engine) if self.engine else None  # None: detected from the first page
         self.site_root = _root(self.start_url)
         self.crawl_root = self.site_root
         if base_url:
@@ -102,6 +102,20 @@ class ForumSpider(scrapy.Spider):
             self.crawl_root = _root(base_url)
         self.allowed_domains = [urlsplit(self.crawl_root).hostname]
         self._routing_memory()
+
+    def engine_for(self, response: Response):
+        """The engine parsing this site: declared, or detected once from the first page it serves."""
+        if self.parser is None:
+            from miata_spiders.engines.detect import detect
+
+            found = detect(response)
+            if found.engine is None:
+                return None
+            self.parser = get_engine(found.engine)  # ValueError names software we cannot parse yet
+            self.engine = found.engine
+            self.logger.info("%s runs %s (family %s; seen: %s)", self.start_url, found.engine, found.family,
+                             ", ".join(found.evidence))
+        return self.parser
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -116,7 +130,8 @@ class ForumSpider(scrapy.Spider):
 
     def rebase(self, url: str) -> str:
         """Point a URL of the site's canonical address at the address being crawled (mirror, 127.0.0.1)."""
-        url = self.parser.canonical_url(url)
+        if self.parser is not None:
+            url = self.parser.canonical_url(url)
         if self.crawl_root != self.site_root and url.startswith(self.site_root):
             return self.crawl_root + url[len(self.site_root):]
         return url
@@ -192,7 +207,7 @@ class ForumSpider(scrapy.Spider):
         if not looks_complete(response):
             yield from self._unrecognised(response, "listing", reason="truncated")
             return
-        kind = self.parser.page_kind(response)
+        kind = self.engine_for(response) and self.parser.page_kind(response)
         if kind == "thread":
             yield from self.parse_thread(response)
             return
@@ -255,6 +270,9 @@ class ForumSpider(scrapy.Spider):
         if not looks_complete(response):
             # Posts before the cut would parse, but the page's later posts would be lost silently.
             yield from self._unrecognised(response, "thread", reason="truncated")
+            return
+        if self.engine_for(response) is None:
+            yield from self._unrecognised(response, "thread")
             return
         page = self.parser.parse_thread_page(response, response.url, self.dates_for(response))
         if not page.posts:

@@ -18,6 +18,10 @@ MIATA_DATA_DIR = os.environ.get("MIATA_DATA_DIR", "data")
 MIATA_PARQUET_BATCH_SIZE = 5000
 # Test-only: pause between writing a part and renaming it, so crash tests can kill mid-commit.
 MIATA_PARQUET_COMMIT_DELAY = 0.0
+# What `miata crawl-all` (cron) runs, in order; empty = every forum spider, then "reddit".
+MIATA_CRAWL_ALL_SOURCES = []
+# Where `miata crawl-all` keeps its rotating logs (default DATA_DIR/logs).
+MIATA_LOG_DIR = os.environ.get("MIATA_LOG_DIR", "")
 # Ignore the crawl state and fetch every thread again (same as `-a full=1`); dedupe still applies.
 MIATA_FULL_CRAWL = False
 
@@ -110,6 +114,8 @@ FAKEUSERAGENT_FALLBACK = (
 USER_AGENT = MIATA_USER_AGENT or FAKEUSERAGENT_FALLBACK
 
 # --- Extensions -------------------------------------------------------------------------------
+# DATA_DIR/runs/<site>-last.json after every crawl: what cron's summary and drift alarm read.
+EXTENSIONS = {"miata_spiders.extensions.RunSummary": 500}
 # A crawl is a batch job: no telnet console or remote-control port listening on the machine.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

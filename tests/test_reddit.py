@@ -209,6 +209,23 @@ def test_keyword_searches_reach_submissions_the_listings_do_not(start_fake, data
     assert all(r.params["q"] == "hardtop" and r.params["restrict_sr"] == "True" for r in searches)
 
 
+def test_new_comments_on_a_submission_no_listing_reaches_are_found(start_fake, data_dir):
+    # Every listing stops after one submission: the old thread is out of reach until it gets a comment.
+    old = Submission("old001", "Rust repair on a 1990", created_utc=NOW - 600 * 86400, score=250,
+                     comments=[Comment("k001", "Check the rockers too.", created_utc=NOW - 599 * 86400)])
+    miata = Subreddit("Miata", submissions=[*sample_subreddits()[0].submissions, old])
+    fake = start_fake([miata], listing_cap=1)
+    assert collect(data_dir, "-r", "Miata") == 0
+    assert "t3_old001" not in rows(data_dir)
+
+    old.comments.append(Comment("k002", "Mine rusted there as well.", created_utc=NOW - 60))
+    assert collect(data_dir, "-r", "Miata") == 0
+
+    stored = rows(data_dir)
+    assert {"t3_old001", "t1_k001", "t1_k002"} <= set(stored) and stored["t1_k002"]["position"] == 3
+    assert fake.requests_to("/api/info")[-1].params["id"] == "t3_old001"
+
+
 def test_deep_trees_resolve_every_more_comments_and_continue_this_thread(start_fake, data_dir):
     fake = start_fake(**FOLDED)
 
@@ -330,6 +347,18 @@ def test_unreadable_subreddits_are_reported_and_the_others_collected(start_fake,
     assert "r/quarantinedmx5: skipped, the subreddit is quarantined" in out
     assert "r/secretmiata is private (HTTP 403); skipping it" in err
     assert set(rows(data_dir)) == {"t3_x5a001", "t1_c100"}
+
+
+def test_progress_bars_and_subreddit_names_with_r_slash(start_fake, data_dir, capsys):
+    start_fake()
+    assert main(["--praw-site", "fake_reddit", "--data-dir", str(data_dir), "--no-search", "-r", "/r/mx5/"]) == 0
+    assert "r/mx5: 1 submissions listed" in capsys.readouterr().out
+
+    collector = RedditCollector(connect("fake_reddit"), data_dir, batch_size=10, progress=True)
+    assert collector.run(["r/mx5"])[0].ok
+
+    err = capsys.readouterr().err
+    assert "r/mx5 listings: 100%" in err and "r/mx5 submissions: 100%" in err and "comments=1" in err
 
 
 def test_missing_credentials_are_one_line_and_exit_2(start_fake, data_dir, capsys):

@@ -9,7 +9,7 @@ from scrapy.utils.project import get_project_settings
 
 import miata_spiders.spiders
 from miata_spiders.engines import ENGINES
-from miata_spiders.forum_spider import ForumSpider
+from miata_spiders.forum_spider import BaseForumSpider
 
 MODULES = [m.name for m in pkgutil.iter_modules(miata_spiders.spiders.__path__) if not m.name.startswith("_")]
 
@@ -23,7 +23,7 @@ def test_spider_module_naming_and_declaration(module_name):
     module = importlib.import_module(f"miata_spiders.spiders.{module_name}")
     cls = getattr(module, module_name.capitalize() + "Spider")
     assert cls.name == module_name
-    if issubclass(cls, ForumSpider):
+    if issubclass(cls, BaseForumSpider):
         assert cls.engine in ENGINES
         assert cls.start_url.startswith(("http://", "https://"))
 

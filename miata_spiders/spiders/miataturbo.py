@@ -1,7 +1,7 @@
-from miata_spiders.forum_spider import ForumSpider
+from miata_spiders.forum_spider import BaseForumSpider
 
 
-class MiataturboSpider(ForumSpider):
+class MiataturboSpider(BaseForumSpider):
     """MiataTurbo.net: Internet Brands' vBulletin 3.8 skin, US Eastern time, MM-DD-YYYY dates."""
 
     name = "miataturbo"

@@ -1,7 +1,7 @@
-from miata_spiders.forum_spider import ForumSpider
+from miata_spiders.forum_spider import BaseForumSpider
 
 
-class Mx5nutzSpider(ForumSpider):
+class Mx5nutzSpider(BaseForumSpider):
     """MX5 Nutz (mx5nutz.com): XenForo 2, a UK forum, dates printed day-first in UK time."""
 
     name = "mx5nutz"

@@ -95,7 +95,7 @@ def cmd_reddit(args) -> int:
     from pipelines.reddit.mapping import SITE
 
     prog = getattr(args, "prog", "miata reddit")
-    if args.limit is not None and args.limit < 1 or args.batch_size < 1:
+    if (args.limit is not None and args.limit < 1) or args.batch_size < 1:
         print(f"{prog}: --limit and --batch-size must be at least 1", file=sys.stderr)
         return 2
     handler = _log_handler(args.log_level)
@@ -105,7 +105,8 @@ def cmd_reddit(args) -> int:
         logger.addHandler(handler)
         logger.setLevel(args.log_level)
     if args.log_level != "DEBUG":
-        loggers[1].setLevel(logging.WARNING)  # prawcore's retries and errors, not its per-request chatter
+        # prawcore's retries and errors, not its per-request chatter.
+        loggers[1].setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     try:
         reddit = connect(args.praw_site)
         collector = RedditCollector(

@@ -9,6 +9,7 @@ a credential's value: only the names of the settings.
 from __future__ import annotations
 
 import configparser
+import os
 import re
 
 import praw
@@ -24,7 +25,7 @@ class CredentialsError(Exception):
 
 
 def _missing(setting: str, site: str | None) -> str:
-    section = f"[{site}]" if site else "[DEFAULT]"
+    section = f"[{site or os.environ.get('praw_site') or 'DEFAULT'}]"  # the section PRAW itself read
     return (
         f"Reddit API credentials missing: {setting} is not set; put it in the {section} section of praw.ini "
         f"or the praw_{setting} environment variable (see docs/reddit.md)"

@@ -25,7 +25,7 @@ from pipelines.parquet import ParquetBatchWriter, item_to_row
 from pipelines.reddit.backoff import Backoff
 from pipelines.reddit.client import is_credentials_error
 from pipelines.reddit.comments import fetch_comment_tree
-from pipelines.reddit.listings import iterate, open_subreddit, search_listings, standard_listings
+from pipelines.reddit.listings import iterate, open_subreddit, recently_commented, search_listings, standard_listings
 from pipelines.reddit.mapping import SITE, comment_item, submission_item, thread_context
 from pipelines.reddit.state import CommentCounts
 
@@ -103,6 +103,7 @@ class RedditCollector:
         return tqdm(disable=self._bars_disabled, dynamic_ncols=True, **kwargs)
 
     def collect_subreddit(self, name: str) -> SubredditReport:
+        name = name.strip().strip("/").removeprefix("r/")  # "r/Miata" and "/r/Miata/" name r/Miata too
         report = SubredditReport(name)
         subreddit, problem = open_subreddit(self.reddit, name, self.backoff)
         if problem:
@@ -111,29 +112,36 @@ class RedditCollector:
             return report
         report.name = subreddit.display_name
         submissions = self._list_submissions(subreddit, report)
-        with self._bar(total=len(submissions), desc=f"r/{report.name} submissions", unit="sub") as bar, self._bar(
-            desc=f"r/{report.name} comments", unit="comment"
-        ) as comment_bar:
+        # One bar (two stacked tqdm bars garble each other when closed): submissions, comments alongside.
+        with self._bar(total=len(submissions), desc=f"r/{report.name} submissions", unit="sub") as bar:
             for submission in submissions:
                 self._collect_submission(submission, report)
                 bar.update(1)
-                comment_bar.update(report.comments - comment_bar.n)
+                bar.set_postfix(comments=report.comments, written=report.new_posts + report.new_versions)
         return report
 
     def _list_submissions(self, subreddit, report: SubredditReport) -> list:
         found: dict[str, object] = {}
-        listings = standard_listings() + search_listings(self.search_terms)
-        with self._bar(total=len(listings), desc=f"r/{report.name} listings", unit="listing") as bar:
-            for listing in listings:
-                what = f"listing r/{report.name} {listing.name}"
+
+        def add(submissions) -> None:
+            for submission in submissions:
+                found.setdefault(submission.id, submission)
+
+        sources = [
+            (listing.name, lambda l=listing: add(iterate(l.open(subreddit, self.limit), f"listing r/{report.name} {l.name}", self.backoff)))
+            for listing in standard_listings() + search_listings(self.search_terms)
+        ]
+        # Last, the submissions of the newest comments that no listing showed.
+        sources.append(("comments", lambda: add(recently_commented(self.reddit, subreddit, set(found), self.limit, self.backoff))))
+        with self._bar(total=len(sources), desc=f"r/{report.name} listings", unit="listing") as bar:
+            for name, collect in sources:
                 try:
-                    for submission in iterate(listing.open(subreddit, self.limit), what, self.backoff):
-                        found.setdefault(submission.id, submission)
+                    collect()
                 except PrawcoreException as error:
                     if is_credentials_error(error):
                         raise
-                    report.failed_listings.append(listing.name)
-                    logger.error("reddit: %s failed: %s", what, error)
+                    report.failed_listings.append(name)
+                    logger.error("reddit: listing r/%s %s failed: %s", report.name, name, error)
                 bar.update(1)
                 bar.set_postfix(submissions=len(found))
         report.listed = len(found)

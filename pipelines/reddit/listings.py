@@ -8,7 +8,6 @@ says what stays out of reach.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -17,10 +16,9 @@ from prawcore.exceptions import Forbidden, NotFound, PrawcoreException, Redirect
 from pipelines.reddit.backoff import Backoff
 from pipelines.reddit.client import is_credentials_error
 
-logger = logging.getLogger(__name__)
-
 TIME_FILTERS = ("all", "year", "month", "week", "day")
 SEARCH_SORTS = ("new", "top", "comments", "relevance")
+INFO_BATCH = 100  # fullnames per /api/info request, Reddit's maximum
 # Topics that Miata owners write about, each reaching up to ~250 more submissions per search sort.
 DEFAULT_SEARCH_TERMS = (
     "NA", "NB", "NC", "ND", "RF", "turbo", "supercharger", "swap", "engine", "clutch", "transmission",
@@ -80,7 +78,7 @@ def open_subreddit(reddit, name: str, backoff: Backoff):
     subreddit = reddit.subreddit(name)
     try:
         # Reading an attribute the lazy Subreddit lacks makes PRAW fetch r/<name>/about.
-        backoff.call(f"reading r/{name}/about", lambda: subreddit.subreddit_type)
+        backoff.call(f"reading r/{name}/about", lambda: getattr(subreddit, "subreddit_type", None))
     except PrawcoreException as error:
         if is_credentials_error(error):
             raise
@@ -91,8 +89,31 @@ def open_subreddit(reddit, name: str, backoff: Backoff):
     return subreddit, None
 
 
+def recently_commented(reddit, subreddit, known: set[str], limit: int | None, backoff: Backoff) -> list:
+    """Submissions that the subreddit's newest comments (up to ~1000) belong to, beyond ``known`` ids.
+
+    This is how a nightly run sees new comments on a submission too old for any listing.
+    """
+    name = subreddit.display_name
+    fullnames: list[str] = []
+    for comment in iterate(subreddit.comments(limit=limit), f"listing r/{name} comments", backoff):
+        link_id = vars(comment).get("link_id") or ""
+        if link_id.startswith("t3_") and link_id[3:] not in known and link_id not in fullnames:
+            fullnames.append(link_id)
+    submissions = []
+    for start in range(0, len(fullnames), INFO_BATCH):
+        batch = fullnames[start : start + INFO_BATCH]
+        # One request per batch, so a retry after a 429 repeats exactly that request.
+        submissions += backoff.call(f"reading {len(batch)} commented submissions of r/{name}", lambda b=batch: list(reddit.info(fullnames=b)))
+    return submissions
+
+
 def iterate(generator, what: str, backoff: Backoff) -> Iterator:
-    """A PRAW ListingGenerator's items with 429s waited out: a failed page is asked for again."""
+    """A PRAW ListingGenerator's items with 429s waited out: a failed page is asked for again.
+
+    Only for ListingGenerator: it keeps its place when a page fails, where a Python generator that
+    raised is finished for good.
+    """
     while True:
         try:
             item = backoff.call(what, lambda: next(generator))

@@ -21,10 +21,12 @@ FAST = {
 }
 
 
-def scrapy_crawl(spider: str, base_url: str, data_dir: Path, settings: dict | None = None,
-                 timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
+def scrapy_crawl(spider: str, base_url: str | None, data_dir: Path, settings: dict | None = None,
+                 timeout: float = 120, check: bool = True, extra_args=()) -> subprocess.CompletedProcess:
     merged = {**FAST, "MIATA_DATA_DIR": str(data_dir), "HTTPCACHE_DIR": str(data_dir / "httpcache"), **(settings or {})}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"base_url={base_url}"]
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, *extra_args]
+    if base_url:
+        cmd += ["-a", f"base_url={base_url}"]
     for name, value in merged.items():
         cmd += ["-s", f"{name}={value}"]
     env = {k: v for k, v in os.environ.items() if k not in ("MIATA_USER_AGENT", "MIATA_DATA_DIR")}

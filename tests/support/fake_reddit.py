@@ -473,6 +473,40 @@ class FakeReddit:
         children = [{"kind": "t3", "data": self._submission_data(sub, post)} for post in page]
         return _listing(children, page[-1].fullname if page and more_after else None)
 
+    def _newest_comments(self, sub: Subreddit, params: dict) -> dict:
+        """``/r/<sub>/comments``: the subreddit's newest comments, each as a flat t1 thing."""
+        found = []
+
+        def visit(post: Submission, comments: list[Comment], parent: str, depth: int) -> None:
+            for comment in comments:
+                found.append((comment, post, parent, depth))
+                visit(post, comment.replies, f"t1_{comment.id}", depth + 1)
+
+        for post in sub.submissions:
+            visit(post, post.comments, post.fullname, 0)
+        found.sort(key=lambda entry: -entry[0].created_utc)
+        found = found[: self.listing_cap]
+        names = [f"t1_{comment.id}" for comment, *_ in found]
+        start = names.index(params["after"]) + 1 if params.get("after") in names else 0
+        size = min(int(params.get("limit", 25)), self.page_size)
+        page = found[start : start + size]
+        children = []
+        for comment, post, parent, depth in page:
+            data = self._comment_data(sub, post, comment, parent, depth)
+            data |= {"link_title": post.title, "link_author": post.author or "[deleted]", "link_permalink": f"https://www.reddit.com/r/{sub.name}/comments/{post.id}/{slug(post.title)}/"}
+            children.append({"kind": "t1", "data": data})
+        after = names[start + size - 1] if start + size < len(found) else None
+        return _listing(children, after)
+
+    def _info(self, params: dict) -> dict:
+        """``/api/info?id=t3_a,t3_b``: those submissions, in the order asked."""
+        children = []
+        for fullname in params.get("id", "").split(","):
+            found = self._find_submission(fullname.removeprefix("t3_")) if fullname.startswith("t3_") else None
+            if found:
+                children.append({"kind": "t3", "data": self._submission_data(*found)})
+        return _listing(children)
+
     def _comment_page(self, submission_id: str, focus: str | None) -> CannedReply:
         found = self._find_submission(submission_id)
         if found is None:
@@ -533,12 +567,16 @@ class FakeReddit:
             return self._morechildren(params)
         if match := re.fullmatch(r"/comments/(\w+)/?(?:_/(\w+)/?)?", path):
             return self._comment_page(match.group(1), match.group(2))
-        if match := re.fullmatch(r"/r/(\w+)/(about|new|hot|top|controversial|search)/?", path):
+        if path.rstrip("/") == "/api/info":
+            return CannedReply(200, {}, self._info(params))
+        if match := re.fullmatch(r"/r/(\w+)/(about|new|hot|top|controversial|search|comments)/?", path):
             sub = self._find_subreddit(match.group(1))
             if isinstance(sub, CannedReply):
                 return sub
             if match.group(2) == "about":
                 return CannedReply(200, {}, self._about(sub))
+            if match.group(2) == "comments":
+                return CannedReply(200, {}, self._newest_comments(sub, params))
             return CannedReply(200, {}, self._listing_page(sub, match.group(2), params))
         return CannedReply(404, {}, {"message": "Not Found", "error": 404})
 
@@ -691,9 +729,10 @@ if __name__ == "__main__":  # pragma: no cover - manual demo
     parser.add_argument("--section", default="fake_reddit", help="praw.ini section name to print")
     args = parser.parse_args()
     with FakeReddit(sample_subreddits(), page_size=2, top_level_limit=3, replies_limit=2, max_depth=3) as fake:
-        print("# Add this to ~/.config/praw.ini (or ./praw.ini), then:")
-        print(f"#   miata reddit --praw-site {args.section} --data-dir /tmp/reddit-demo --no-search")
-        print(fake.praw_ini_section(args.section))
+        print(f"# Add this to ~/.config/praw.ini (or $XDG_CONFIG_HOME/praw.ini), then run e.g.\n"
+              f"#   miata reddit --praw-site {args.section} --data-dir /tmp/reddit-demo -r Miata -r mx5 -r secretmiata --search turbo\n"
+              f"# Ctrl-C stops this server.")
+        print(fake.praw_ini_section(args.section), flush=True)
         try:
             while True:
                 time.sleep(3600)

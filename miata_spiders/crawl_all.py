@@ -1,0 +1,138 @@
+"""``miata crawl-all``: the cron entry point. Brings every configured source up to date, one after
+the other, under a lock, with rotating logs and a one-line summary per source.
+
+Exit status: 0 all sources fine; 1 a source failed or its parser drifted; 75 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from miata_spiders.extensions import summary_line
+
+LOCKED_EXIT = 75  # EX_TEMPFAIL: cron may simply try again next time
+KEEP_LOGS = 10
+
+
+def add_crawl_all_parser(sub) -> None:
+    p = sub.add_parser("crawl-all", help="cron entry point: bring every forum and Reddit up to date")
+    p.add_argument("--sources", help="comma-separated spider names and/or 'reddit' (default: setting MIATA_CRAWL_ALL_SOURCES)")
+    p.add_argument("--base-url", action="append", default=[], metavar="SITE=URL",
+                   help="crawl SITE at another address (a mirror, a test server); repeatable")
+    p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a Scrapy/miata setting for every forum crawl, like `scrapy crawl -s`; repeatable")
+    p.add_argument("--last", action="store_true", help="print the last run's summary and exit")
+    p.set_defaults(func=cmd_crawl_all)
+
+
+def _settings():
+    from scrapy.utils.project import get_project_settings
+
+    return get_project_settings()
+
+
+def default_sources(settings) -> list[str]:
+    configured = settings.getlist("MIATA_CRAWL_ALL_SOURCES")
+    if configured:
+        return configured
+    from scrapy.spiderloader import SpiderLoader
+
+    from miata_spiders.forum_spider import BaseForumSpider
+
+    loader = SpiderLoader.from_settings(settings)
+    forums = [name for name in sorted(loader.list())
+              if issubclass(loader.load(name), BaseForumSpider) and loader.load(name).start_url]
+    return forums + ["reddit"]
+
+
+def rotate(log: Path, keep: int = KEEP_LOGS) -> None:
+    """log -> log.1 -> log.2 ... (the oldest beyond ``keep`` is dropped)."""
+    for n in range(keep - 1, 0, -1):
+        older = log.with_name(f"{log.name}.{n}")
+        if older.exists():
+            older.replace(log.with_name(f"{log.name}.{n + 1}"))
+    if log.exists():
+        log.replace(log.with_name(f"{log.name}.1"))
+
+
+def run_forum(site: str, data_dir: Path, log: Path, base_url: str | None, settings=()) -> tuple[bool, str]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", site, "-s", f"LOG_FILE={log}", "-s", f"MIATA_DATA_DIR={data_dir}"]
+    for setting in settings:
+        cmd += ["-s", setting]
+    if base_url:
+        cmd += ["-a", f"base_url={base_url}"]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "miata_spiders.settings"}
+    started = time.time()
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    summary_path = data_dir / "runs" / f"{site}-last.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+    if summary is None or datetime.fromisoformat(summary["finished_at"]).timestamp() < started:
+        reason = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        return False, f"{site}: FAILED before finishing: {reason} (log: {log})"
+    ok = proc.returncode == 0 and summary["finish_reason"] == "finished" and not summary["drift"]
+    return ok, summary_line(summary)
+
+
+def run_reddit(data_dir: Path, log: Path) -> tuple[bool, str]:
+    cmd = [sys.executable, "-m", "pipelines.reddit", "--data-dir", str(data_dir), "--summary-line"]
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=out, text=True)
+    line = (proc.stdout.strip().splitlines() or [""])[-1]
+    if proc.returncode == 0:
+        return True, line or "reddit: done"
+    if proc.returncode == 3:  # no credentials configured: reported, not a failure of the schedule
+        return True, line or "reddit: skipped, no Reddit credentials configured"
+    return False, line or f"reddit: FAILED with exit status {proc.returncode} (log: {log})"
+
+
+def cmd_crawl_all(args) -> int:
+    settings = _settings()
+    data_dir = Path(settings.get("MIATA_DATA_DIR"))
+    runs = data_dir / "runs"
+    last = runs / "crawl-all-last.txt"
+    if args.last:
+        if not last.exists():
+            print(f"miata crawl-all: no run recorded yet in {runs}", file=sys.stderr)
+            return 1
+        print(last.read_text(), end="")
+        return 0
+    sources = [s.strip() for s in args.sources.split(",")] if args.sources else default_sources(settings)
+    base_urls = dict(item.split("=", 1) for item in args.base_url)
+    log_dir = Path(settings.get("MIATA_LOG_DIR") or data_dir / "logs")
+    for directory in (runs, log_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+    lock_file = open(data_dir / "crawl-all.lock", "a+")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_file.seek(0)
+        holder = lock_file.read().strip() or "unknown"
+        print(f"miata crawl-all: another run holds {lock_file.name} ({holder}); not starting", file=sys.stderr)
+        return LOCKED_EXIT
+    lock_file.seek(0)
+    lock_file.truncate()
+    lock_file.write(f"pid {os.getpid()} since {datetime.now(timezone.utc).isoformat()}\n")
+    lock_file.flush()
+    lines, failed = [], False
+    try:
+        for source in sources:
+            log = log_dir / f"{source}.log"
+            rotate(log)
+            ok, line = run_reddit(data_dir, log) if source == "reddit" else run_forum(
+                source, data_dir, log, base_urls.get(source), args.set)
+            failed |= not ok
+            lines.append(line)
+            print(line, flush=True)
+    finally:
+        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        last.write_text(f"crawl-all finished {stamp}\n" + "".join(f"  {line}\n" for line in lines))
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+        lock_file.close()
+    return 1 if failed else 0

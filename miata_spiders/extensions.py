@@ -1,0 +1,89 @@
+"""Crawl-health: a machine-readable summary of every run, and the parser-drift verdict cron needs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import signals
+
+logger = logging.getLogger(__name__)
+
+# A layout the engine no longer recognises on this share of thread pages means the site changed its
+# skin (or started serving challenges): the data is silently thinning out, so cron must hear of it.
+DRIFT_UNRECOGNISED_SHARE = 0.05
+DRIFT_UNDATED_SHARE = 0.10
+
+
+def drift_problems(stats: dict) -> list[str]:
+    """Reasons to believe the parser no longer fits the site, from a run's final stats."""
+    problems = []
+    pages = stats.get("miata/pages/thread", 0)
+    unrecognised = stats.get("miata/parse/unrecognised_thread", 0) + stats.get("miata/parse/truncated_thread", 0)
+    if stats.get("miata/parse/gave_up", 0):
+        problems.append(f"{stats['miata/parse/gave_up']} page(s) never parsed")
+    if unrecognised and unrecognised > DRIFT_UNRECOGNISED_SHARE * max(1, pages + unrecognised):
+        problems.append(f"{unrecognised} thread page(s) without recognisable posts")
+    posts = stats.get("miata/posts/parsed", 0)
+    undated = stats.get("miata/parse/date_unparsed", 0)
+    if posts and undated > DRIFT_UNDATED_SHARE * posts:
+        problems.append(f"{undated} of {posts} post dates not understood")
+    if stats.get("miata/pages/listing", 0) and stats.get("miata/threads/listed", 0) == 0:
+        problems.append("listing pages parsed but no thread found on any")
+    return problems
+
+
+def summarise(site: str, stats: dict) -> dict:
+    rows = stats.get("miata/parquet/rows_written", 0)
+    updated = stats.get("miata/dedupe/new_versions", 0)
+    errors = stats.get("log_count/ERROR", 0)
+    return {
+        "site": site,
+        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "finish_reason": stats.get("finish_reason"),
+        "new_posts": rows - updated,
+        "updated_posts": updated,
+        "requests": stats.get("downloader/request_count", 0),
+        "errors": errors,
+        "drift": drift_problems(stats),
+        "stats": {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()},
+    }
+
+
+def summary_line(summary: dict) -> str:
+    line = (f"{summary['site']}: {summary['new_posts']} new posts, {summary['updated_posts']} updated, "
+            f"{summary['requests']} requests, {summary['errors']} errors ({summary['finish_reason']})")
+    if summary["drift"]:
+        line += " PARSER DRIFT: " + "; ".join(summary["drift"])
+    return line
+
+
+class RunSummary:
+    """Writes ``DATA_DIR/runs/<site>-<UTC time>.json`` and ``<site>-last.json`` when a spider closes."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.directory = Path(crawler.settings.get("MIATA_DATA_DIR")) / "runs"
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_closed(self, spider, reason):
+        stats = dict(self.crawler.stats.get_stats())
+        stats["finish_reason"] = reason
+        summary = summarise(spider.name, stats)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            text = json.dumps(summary, indent=2, default=str)
+            (self.directory / f"{spider.name}-{stamp}.json").write_text(text)
+            (self.directory / f"{spider.name}-last.json").write_text(text)
+        except OSError as exc:
+            logger.error("could not write the run summary to %s: %s", self.directory, exc)
+        logger.info("run summary: %s", summary_line(summary))
+        for problem in summary["drift"]:
+            logger.error("parser drift on %s: %s", spider.name, problem)
