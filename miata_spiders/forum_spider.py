@@ -111,7 +111,12 @@ class BaseForumSpider(scrapy.Spider):
             found = detect(response)
             if found.engine is None:
                 return None
-            self.parser = get_engine(found.engine)  # ValueError names software we cannot parse yet
+            try:
+                self.parser = get_engine(found.engine)
+            except ValueError:
+                self.logger.error("%s runs %s, which no engine parser supports yet (seen: %s)",
+                                  response.url, found.engine, ", ".join(found.evidence))
+                raise scrapy.exceptions.CloseSpider(f"unsupported_engine_{found.engine}") from None
             self.engine = found.engine
             self.logger.info("%s runs %s (family %s; seen: %s)", self.start_url, found.engine, found.family,
                              ", ".join(found.evidence))

@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 # per post - ids, bodies, URLs, hashes, timestamps - where a dictionary would only be overhead.
 DICTIONARY_COLUMNS = [
     "source",
-    "site",
     "thread_id",
     "thread_title",
     "thread_url",
@@ -40,6 +39,14 @@ DICTIONARY_COLUMNS = [
     "author_id",
     "edited_by",
     "signature",
+    # Reddit-only columns
+    "subreddit",
+    "link_id",
+    "domain",
+    "link_flair_text",
+    "author_flair_text",
+    "distinguished",
+    "removed_by_category",
 ]
 TIMESTAMP_FIELDS = ("posted_at", "edited_at", "scraped_at")
 # zstd at its default level: about gzip's ratio on forum text at several times the speed.

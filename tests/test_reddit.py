@@ -354,7 +354,7 @@ def test_progress_bars_and_subreddit_names_with_r_slash(start_fake, data_dir, ca
     assert main(["--praw-site", "fake_reddit", "--data-dir", str(data_dir), "--no-search", "-r", "/r/mx5/"]) == 0
     assert "r/mx5: 1 submissions listed" in capsys.readouterr().out
 
-    collector = RedditCollector(connect("fake_reddit"), data_dir, batch_size=10, progress=True)
+    collector = RedditCollector(connect("fake_reddit"), data_dir / "fresh", batch_size=10, progress=True)
     assert collector.run(["r/mx5"])[0].ok
 
     err = capsys.readouterr().err
@@ -371,6 +371,13 @@ def test_missing_credentials_are_one_line_and_exit_2(start_fake, data_dir, capsy
     assert err.startswith("python -m pipelines.reddit: Reddit API credentials missing: client_id is not set")
     assert "[fake_reddit] section of praw.ini or the praw_client_id environment variable" in err
     assert not (data_dir / "posts").exists()
+
+
+def test_an_unknown_praw_ini_section_is_one_line_and_exit_2(start_fake, data_dir, capsys):
+    start_fake()
+    assert main(["--praw-site", "no_such_section", "--data-dir", str(data_dir), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m pipelines.reddit: no [no_such_section] section in praw.ini") and err.count("\n") == 1
 
 
 def test_credentials_come_from_praw_environment_variables(start_fake, data_dir, monkeypatch):

@@ -24,8 +24,12 @@ class CredentialsError(Exception):
     """Credentials missing, malformed or rejected; the message is one line and safe to print."""
 
 
+def _section(site: str | None) -> str:
+    return f"[{site or os.environ.get('praw_site') or 'DEFAULT'}]"  # the section PRAW itself reads
+
+
 def _missing(setting: str, site: str | None) -> str:
-    section = f"[{site or os.environ.get('praw_site') or 'DEFAULT'}]"  # the section PRAW itself read
+    section = _section(site)
     return (
         f"Reddit API credentials missing: {setting} is not set; put it in the {section} section of praw.ini "
         f"or the praw_{setting} environment variable (see docs/reddit.md)"
@@ -42,7 +46,9 @@ def connect(site: str | None = None) -> praw.Reddit:
         # A nightly job must not ask PyPI for PRAW updates (and print about it) on every run.
         reddit = praw.Reddit(site_name=site, check_for_updates=False)
     except configparser.NoSectionError:
-        raise CredentialsError(f"no [{site}] section in praw.ini (looked in ./praw.ini and ~/.config/praw.ini)") from None
+        raise CredentialsError(
+            f"no {_section(site)} section in praw.ini (looked in ./praw.ini and $XDG_CONFIG_HOME or ~/.config/praw.ini)"
+        ) from None
     except MissingRequiredAttributeException as error:
         match = re.search(r"'(\w+)'", str(error))
         setting = match.group(1) if match else "client_id"
@@ -51,9 +57,6 @@ def connect(site: str | None = None) -> praw.Reddit:
         raise CredentialsError(f"Reddit API settings rejected by PRAW: {error}") from None
     except ValueError as error:  # a praw.ini value of the wrong type (timeout=abc)
         raise CredentialsError(f"invalid PRAW configuration: {error}") from None
-    if not reddit.config.client_secret:
-        # Without a secret PRAW would act as an "installed app" with a device id: not what we document.
-        raise CredentialsError(_missing("client_secret", site))
     reddit.read_only = True
     return reddit
 
