@@ -120,5 +120,6 @@ def _print_summary(site: str, out: Path, stats: dict, elapsed: float, requests: 
     print(f"  this run         : {stats.get('miata/parquet/rows_written', 0)} rows written, {dropped} duplicates dropped")
     print(f"  requests         : {requests} answered by the server, {stats.get('downloader/request_count', 0)} sent")
     print(f"  data             : {posts_dir.resolve()}/site={site}/")
-    print("  query it         : duckdb -c \"SELECT author, count(*) AS posts FROM read_parquet("
-          f"'{posts_dir}/*/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC LIMIT 5\"")
+    print(f"  query it         : miata query --data-dir {out} \"SELECT author, count(*) AS posts FROM posts "
+          "GROUP BY 1 ORDER BY 2 DESC LIMIT 5\"")
+    print(f"                     (or DuckDB itself: read_parquet('{posts_dir}/*/*.parquet', hive_partitioning=true))")

@@ -1,0 +1,128 @@
+"""Shared helpers of the benchmarks: the machine, child processes with their peak memory, JSON results.
+
+Benchmarks are scripts, not tests: each writes its figures as JSON (``--json FILE``) and
+``bench/run_all.py`` turns them into ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+# Scratch space for generated caches and datasets (gigabytes at the 1M-post size).
+DEFAULT_WORKDIR = Path(os.environ.get("MIATA_BENCH_DIR", "/tmp/miata-bench"))
+# The synthetic forum is served (or cached) as if from here; nothing listens on it.
+BENCH_BASE_URL = "http://127.0.0.1:9"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def machine() -> dict:
+    """What the figures were measured on: compare ratios, not absolute times, across machines."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    import lxml.etree
+    import pyarrow
+    import scrapy
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": memory,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "scrapy": scrapy.__version__,
+        "lxml": ".".join(map(str, lxml.etree.LXML_VERSION)),
+        "pyarrow": pyarrow.__version__,
+    }
+
+
+@dataclass
+class ChildRun:
+    returncode: int
+    seconds: float
+    peak_rss_mib: float
+    cpu_seconds: float
+    stdout: str
+    stderr: str
+
+
+def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = ROOT, timeout: float | None = None) -> ChildRun:
+    """Run a command; its wall time, CPU time and peak RSS (of that process alone, from wait4)."""
+    started = time.monotonic()
+    with open(os.devnull, "rb") as stdin:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_chunks, err_chunks = _drain(proc)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for thread in (out_chunks, err_chunks):
+        thread.join()
+    return ChildRun(
+        returncode=proc.returncode, seconds=seconds, peak_rss_mib=usage.ru_maxrss / 1024,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        stdout=b"".join(out_chunks.data).decode(errors="replace"), stderr=b"".join(err_chunks.data).decode(errors="replace"))
+
+
+def _drain(proc):
+    """Read both pipes in threads (a full pipe would block the child); wait4 then reaps it."""
+    import threading
+
+    class Reader(threading.Thread):
+        def __init__(self, pipe):
+            super().__init__(daemon=True)
+            self.pipe, self.data = pipe, []
+
+        def run(self):
+            for chunk in iter(lambda: self.pipe.read(65536), b""):
+                self.data.append(chunk)
+
+    readers = Reader(proc.stdout), Reader(proc.stderr)
+    for reader in readers:
+        reader.start()
+    return readers
+
+
+def scrapy_env() -> dict:
+    # A configured User-Agent or data dir in the caller's environment must not change the benchmark.
+    return {k: v for k, v in os.environ.items() if k not in ("MIATA_USER_AGENT", "MIATA_DATA_DIR")}
+
+
+def crawl_stats(data_dir: Path, site: str) -> dict:
+    """The final Scrapy stats of the last crawl into ``data_dir`` (the RunSummary extension's file)."""
+    path = Path(data_dir) / "runs" / f"{site}-last.json"
+    return json.loads(path.read_text())["stats"] if path.exists() else {}
+
+
+def write_json(path: Path | str | None, result: dict) -> None:
+    text = json.dumps(result, indent=2, default=str)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text)
+    print(text)
+
+
+def directory_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())

@@ -1,0 +1,372 @@
+"""``miata reparse SITE``: rebuild a site's posts from Scrapy's HTTP cache, on every core.
+
+After a parser fix, ``scrapy crawl SITE -s HTTPCACHE_IGNORE_MISSING=True`` re-applies it by walking the
+whole forum again through Scrapy's engine, on one core. This command reads the cache entries directly
+(``FilesystemCacheStorage``'s layout: ``HTTPCACHE_DIR/<site>/<fp[:2]>/<fp>/``, gzip'd when
+``HTTPCACHE_GZIP`` says so), parses them in worker processes with the site's engine parser and the
+spider's own item building (``forum_spider.post_items``), and sends the posts through the same dedupe
+(``SeenPosts``) and Parquet writer (``ParquetBatchWriter``) as a crawl. Its rows are the replay crawl's.
+
+Where it differs from a replay crawl, on purpose:
+- it parses every cached thread page of the site, whether or not today's listings still lead to it;
+- it writes no crawl state (``DATA_DIR/state``): the next incremental crawl into a rebuilt dataset
+  re-fetches every thread once, and dedupe drops what it already holds;
+- a thread page whose thread has no cached first page gets ``thread_url`` null (a replay crawl would
+  only reach it through the crawl state's resume point).
+
+    miata reparse miataturbo --out data-reparsed                 # HTTPCACHE_DIR and worker count from settings/CPUs
+    miata reparse forum -a url=https://some.forum/ --out rebuilt # the generic spider: same -a as scrapy crawl
+"""
+
+from __future__ import annotations
+
+import gzip
+import multiprocessing
+import os
+import pickle
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# Cache entries handed to a worker at a time: big enough to amortise inter-process traffic, small
+# enough that pages come back nearly in URL order (a thread's first page before its later ones).
+CHUNK_ENTRIES = 16
+PROGRESS_EVERY_SECONDS = 30.0
+
+
+@dataclass
+class ParsedEntry:
+    """What a worker sends back for one cache entry."""
+
+    url: str
+    kind: str  # "thread", "listing", "skipped" (not a 200 HTML page), "unrecognised"
+    thread_id: str | None = None
+    page: int | None = None
+    thread_url: str | None = None  # page 1's canonical URL: the thread_url of every page of the thread
+    rows: list[dict] = field(default_factory=list)
+    unparsed_dates: int = 0
+
+
+@dataclass
+class ReparseStats:
+    entries: int = 0
+    thread_pages: int = 0
+    listing_pages: int = 0
+    skipped: int = 0
+    unrecognised: int = 0
+    posts_parsed: int = 0
+    rows_written: int = 0
+    dropped_in_run: int = 0
+    dropped_existing: int = 0
+    new_versions: int = 0
+    date_unparsed: int = 0
+    pages_without_first_page: int = 0
+    parts: int = 0
+    seconds: float = 0.0
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.thread_pages / self.seconds if self.seconds else 0.0
+
+
+# --- Reading the cache ----------------------------------------------------------------------------
+
+def cache_entries(cache_dir: str | os.PathLike, site: str) -> list[Path]:
+    """Every entry directory FilesystemCacheStorage wrote for the spider named ``site``."""
+    root = Path(cache_dir) / site
+    if not root.is_dir():
+        return []
+    return [entry for bucket in sorted(root.iterdir()) if bucket.is_dir()
+            for entry in sorted(bucket.iterdir()) if (entry / "pickled_meta").is_file()]
+
+
+def _open(use_gzip: bool):
+    return gzip.open if use_gzip else open
+
+
+def read_meta(entry: Path, use_gzip: bool) -> dict:
+    with _open(use_gzip)(entry / "pickled_meta", "rb") as file:
+        return pickle.load(file)  # noqa: S301 - our own cache, written by Scrapy
+
+
+def read_response(entry: Path, use_gzip: bool, meta: dict | None = None):
+    """The cached response, rebuilt as ``FilesystemCacheStorage.retrieve_response`` rebuilds it."""
+    from scrapy.utils.response import response_from_dict
+    from w3lib.http import headers_raw_to_dict
+
+    opener = _open(use_gzip)
+    meta = meta or read_meta(entry, use_gzip)
+    with opener(entry / "response_body", "rb") as file:
+        body = file.read()
+    with opener(entry / "response_headers", "rb") as file:
+        headers = headers_raw_to_dict(file.read())
+    data = {"url": meta["response_url"], "status": meta["status"], "headers": headers, "body": body}
+    extra = entry / "response_data"
+    if extra.exists():
+        with opener(extra, "rb") as file:
+            data.update(pickle.load(file))  # noqa: S301
+    return response_from_dict(data)
+
+
+def root_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# --- Worker side: one cache entry in, rows out ------------------------------------------------------
+
+class PageParser:
+    """Parses cache entries as the spider's ``parse_thread`` would, minus the crawling."""
+
+    def __init__(self, spider_path: str, spider_args: dict, use_gzip: bool):
+        module, _, name = spider_path.partition(":")
+        self.spider = getattr(import_module(module), name)(**spider_args)
+        self.use_gzip = use_gzip
+
+    def parse(self, entry: Path) -> ParsedEntry:
+        from miata_spiders.forum_spider import post_items, response_time
+        from miata_spiders.httpcache import looks_complete
+        from pipelines.parquet import item_to_row
+
+        spider = self.spider
+        meta = read_meta(entry, self.use_gzip)
+        url = meta["url"]
+        if meta["status"] != 200:
+            return ParsedEntry(url, "skipped")
+        response = read_response(entry, self.use_gzip, meta)
+        if urlsplit(url).path == "/robots.txt" or not hasattr(response, "selector") or not looks_complete(response):
+            return ParsedEntry(url, "skipped")  # robots.txt, images; truncated pages are never cached
+        try:
+            parser = spider.engine_for(response)
+        except Exception:  # noqa: BLE001 - CloseSpider: detected software we cannot parse
+            parser = None
+        if parser is None:
+            return ParsedEntry(url, "unrecognised")
+        # The spider parses a thread request's page whatever it looks like, and a listing request's as a
+        # thread when the engine says "thread": only pages the engine calls listings are never threads.
+        if parser.page_kind(response) == "listing":
+            return ParsedEntry(url, "listing")
+        page = parser.parse_thread_page(response, response.url, spider.dates_for(response))
+        if not page.posts:
+            return ParsedEntry(url, "unrecognised")
+        thread_id = page.thread_id or _thread_id_from_url(parser, response.url)
+        if thread_id is None:
+            return ParsedEntry(url, "unrecognised")
+        page.thread_id = thread_id
+        unbase = _Unbase(root_of(response.url), spider.site_root)
+        thread_url = unbase(page.canonical_url) if page.page == 1 else None
+        rows = []
+        for item in post_items(page, spider.name, thread_url, response_time(response)):
+            item.url = unbase(item.url)
+            rows.append(item_to_row(item, default_site=spider.name))
+        return ParsedEntry(url, "thread", thread_id, page.page, thread_url, rows, page.unparsed_dates)
+
+
+def _thread_id_from_url(parser, url: str) -> str | None:
+    # The spider falls back on the listing row that led to the page; here the URL is all there is.
+    finder = getattr(parser, "thread_id_from_url", None)
+    return finder(url) if finder else None
+
+
+class _Unbase:
+    """``BaseForumSpider.unbase`` for a page fetched from ``crawl_root`` (a mirror, 127.0.0.1)."""
+
+    def __init__(self, crawl_root: str, site_root: str):
+        self.crawl_root, self.site_root = crawl_root, site_root
+
+    def __call__(self, url: str | None) -> str | None:
+        if url and self.crawl_root != self.site_root and url.startswith(self.crawl_root):
+            return self.site_root + url[len(self.crawl_root):]
+        return url
+
+
+_worker: PageParser | None = None
+
+
+def _init_worker(spider_path: str, spider_args: dict, use_gzip: bool) -> None:
+    global _worker
+    _worker = PageParser(spider_path, spider_args, use_gzip)
+
+
+def _parse_chunk(entries: list[Path]) -> list[ParsedEntry]:
+    return [_worker.parse(entry) for entry in entries]
+
+
+def _read_urls(args: tuple[list[Path], bool]) -> list[tuple[str, int, Path]]:
+    entries, use_gzip = args
+    found = []
+    for entry in entries:
+        meta = read_meta(entry, use_gzip)
+        found.append((meta["url"], meta["status"], entry))
+    return found
+
+
+# --- Main process: order, dedupe, write ------------------------------------------------------------
+
+def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: str | os.PathLike, *,
+            use_gzip: bool, batch_size: int, workers: int | None = None, log=None) -> ReparseStats:
+    """Rebuild ``spider_cls``'s posts from the cache under ``cache_dir`` into the dataset at ``out``."""
+    from pipelines.dataset import load_seen_keys
+    from pipelines.dedupe import SeenPosts, Verdict
+    from pipelines.parquet import ParquetBatchWriter
+
+    log = log or (lambda message: None)
+    started = time.monotonic()
+    spider = spider_cls(**spider_args)  # validates the arguments here, before any worker starts
+    site, spider_path = spider.name, f"{spider_cls.__module__}:{spider_cls.__qualname__}"
+    workers = max(1, workers or os.cpu_count() or 1)
+    stats = ReparseStats()
+    entries = cache_entries(cache_dir, site)
+    if not entries:
+        stats.seconds = time.monotonic() - started
+        return stats
+
+    seen = SeenPosts(load_seen_keys(out, site))
+    writer = ParquetBatchWriter(out, site, batch_size)
+    only_root = root_of(spider.crawl_root) if spider_args.get("base_url") else None
+    pool = _pool(workers, (spider_path, spider_args, use_gzip))
+    try:
+        mapper = pool.imap if pool else map
+        # URL order puts a thread's first page (a prefix of its later pages' URLs on every engine we
+        # know) before the others, so thread_url is known when later pages arrive.
+        located = [found for chunk in mapper(_read_urls, [(c, use_gzip) for c in _chunks(entries, 512)])
+                   for found in chunk]
+        located = sorted(x for x in located if only_root is None or root_of(x[0]) == only_root)
+        stats.entries = len(located)
+        if pool is None:
+            _init_worker(spider_path, spider_args, use_gzip)
+        thread_urls: dict[str, str | None] = {}
+        waiting: dict[str, list[ParsedEntry]] = {}
+        last_report = time.monotonic()
+
+        def write(entry: ParsedEntry, thread_url: str | None) -> None:
+            for row in entry.rows:
+                if entry.page != 1:
+                    row["thread_url"] = thread_url
+                verdict = seen.check_and_add(row["post_id"], row["content_hash"])
+                if verdict is Verdict.SEEN_IN_RUN:
+                    stats.dropped_in_run += 1
+                elif verdict is Verdict.SEEN_STORED:
+                    stats.dropped_existing += 1
+                else:
+                    stats.new_versions += verdict is Verdict.NEW_VERSION
+                    writer.add(row)
+
+        paths = [path for _, status, path in located]
+        for chunk in mapper(_parse_chunk, _chunks(paths, CHUNK_ENTRIES)):
+            for entry in chunk:
+                _count(stats, entry)
+                if entry.kind != "thread":
+                    continue
+                if entry.page == 1:
+                    thread_urls[entry.thread_id] = entry.thread_url
+                    write(entry, entry.thread_url)
+                    for later in waiting.pop(entry.thread_id, []):
+                        write(later, entry.thread_url)
+                elif entry.thread_id in thread_urls:
+                    write(entry, thread_urls[entry.thread_id])
+                else:
+                    waiting.setdefault(entry.thread_id, []).append(entry)
+            if time.monotonic() - last_report > PROGRESS_EVERY_SECONDS:
+                last_report = time.monotonic()
+                log(f"reparse {site}: {stats.thread_pages} thread pages, {stats.posts_parsed} posts, "
+                    f"{stats.thread_pages / (last_report - started):.0f} pages/s")
+        for entries_left in waiting.values():
+            for entry in entries_left:
+                stats.pages_without_first_page += 1
+                write(entry, None)
+        writer.close()
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    stats.rows_written = sum(part.rows for part in writer.parts)
+    stats.parts = len(writer.parts)
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _pool(workers: int, init_args: tuple):
+    if workers <= 1:
+        return None
+    # spawn, not fork: a forked copy of a process with threads (a server, a logger) can deadlock.
+    return multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=init_args)
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _count(stats: ReparseStats, entry: ParsedEntry) -> None:
+    if entry.kind == "thread":
+        stats.thread_pages += 1
+        stats.posts_parsed += len(entry.rows)
+        stats.date_unparsed += entry.unparsed_dates
+    elif entry.kind == "listing":
+        stats.listing_pages += 1
+    elif entry.kind == "skipped":
+        stats.skipped += 1
+    else:
+        stats.unrecognised += 1
+
+
+# --- Command line -----------------------------------------------------------------------------------
+
+def add_reparse_parser(sub) -> None:
+    p = sub.add_parser(
+        "reparse", help="rebuild a site's posts from the HTTP cache with today's parsers, on every core",
+        description=__doc__.split("\n\n")[0])
+    p.add_argument("site", help="spider name, e.g. miataturbo (see `scrapy list`); `forum` needs -a url=...")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="dataset directory to write into, as MIATA_DATA_DIR (a fresh one rebuilds the site)")
+    p.add_argument("--cache-dir", metavar="DIR", help="the crawl's HTTPCACHE_DIR (default: the project setting)")
+    p.add_argument("--workers", type=int, default=os.cpu_count(), help="parser processes (default: %(default)s, the CPUs)")
+    p.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
+                   help="spider argument, as for scrapy crawl (base_url=... keeps only pages fetched from there)")
+    p.set_defaults(func=cmd_reparse)
+
+
+def cmd_reparse(args) -> int:
+    from scrapy.utils.project import data_path, get_project_settings
+
+    from miata_spiders.cli import spider_class
+
+    settings = get_project_settings()
+    spider_args = {}
+    for pair in args.spider_args:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            print(f"miata reparse: -a {pair!r} is not NAME=VALUE", file=sys.stderr)
+            return 2
+        spider_args[name] = value
+    cls = spider_class(args.site)
+    # The cache directory means what HTTPCACHE_DIR means to Scrapy (relative: under the project's .scrapy/).
+    cache_dir = args.cache_dir or data_path(settings["HTTPCACHE_DIR"])
+    try:
+        stats = reparse(cls, spider_args, args.out, cache_dir, use_gzip=settings.getbool("HTTPCACHE_GZIP"),
+                        batch_size=settings.getint("MIATA_PARQUET_BATCH_SIZE"), workers=args.workers,
+                        log=lambda message: print(message, file=sys.stderr))
+    except ValueError as error:  # bad spider arguments, an unusable --out
+        print(f"miata reparse: {error}", file=sys.stderr)
+        return 2
+    site = cls(**spider_args).name
+    if not stats.entries:
+        print(f"miata reparse: no cache entries for {site!r} under {Path(cache_dir) / site}", file=sys.stderr)
+        return 1
+    print(f"miata reparse {site}: {stats.thread_pages} thread pages ({stats.posts_parsed} posts) of {stats.entries} "
+          f"cache entries in {stats.seconds:.1f} s on {args.workers} workers ({stats.pages_per_second:.0f} pages/s)")
+    print(f"  written : {stats.rows_written} rows in {stats.parts} parts under {Path(args.out) / 'posts' / f'site={site}'}")
+    print(f"  dropped : {stats.dropped_in_run} seen earlier in this run, {stats.dropped_existing} already stored; "
+          f"{stats.new_versions} new versions of stored posts")
+    print(f"  skipped : {stats.listing_pages} listing pages, {stats.skipped} non-HTML or non-200 entries, "
+          f"{stats.unrecognised} pages not recognised")
+    if stats.date_unparsed:
+        print(f"  warning : {stats.date_unparsed} post dates not understood")
+    if stats.pages_without_first_page:
+        print(f"  note    : {stats.pages_without_first_page} thread pages without their thread's first page "
+              "in the cache (thread_url left empty)")
+    return 0 if stats.thread_pages else 1
