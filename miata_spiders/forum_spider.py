@@ -156,7 +156,9 @@ class BaseForumSpider(scrapy.Spider):
 
             pipeline = self.crawler.get_item_pipeline(ProgressPipeline)
             full = self.settings.getbool("MIATA_FULL_CRAWL") or str(getattr(self, "full", "")).lower() in ("1", "true", "yes")
-            self._state = None if pipeline is None or full else pipeline.state
+            # A full crawl ignores what the state says, but still records what it sees for the next run.
+            self._state_store = pipeline.state if pipeline is not None else None
+            self._state = None if full else self._state_store
         return self._state
 
     def _routing_memory(self) -> None:
@@ -238,8 +240,9 @@ class BaseForumSpider(scrapy.Spider):
             if request is not None:
                 yield request
         stop = self._listing_walk_may_stop(listing, decisions)
-        if self.state is not None and listing.forum_id:
-            self.state.record_listing_page(
+        self.state  # noqa: B018 - resolves the state store on first use
+        if self._state_store is not None and listing.forum_id:
+            self._state_store.record_listing_page(
                 listing.forum_id, listing.page, self.unbase(response.url),
                 [t.thread_id for t in listing.threads if not t.sticky], is_last=listing.next_page is None,
                 now_iso=datetime.now(timezone.utc).isoformat())

@@ -1,7 +1,14 @@
-"""vBulletin 3.x page parsers, written for Internet Brands' customised vBulletin 3.8/3.9 skin
-(MiataTurbo.net, rennlist, rx7club, pprune) and keyed on the ids vBulletin itself prints, which the
-skins keep: ``post{id}``, ``post_message_{id}``, ``postcount{id}``, ``postmenu_{id}``,
-``thread_title_{id}``, ``f{id}``.
+"""vBulletin page parsers for three generations of markup, keyed on the ids vBulletin itself prints
+(``post{id}`` / ``post_{id}``, ``post_message_{id}``, ``postcount{id}``, ``postmenu_{id}``,
+``thread_title_{id}``, ``f{id}`` / ``forum{id}``), which every skin keeps:
+
+- Internet Brands' customised vBulletin 3.8/3.9 "nextgen" skin (MiataTurbo.net, rennlist, pprune):
+  ``div.tbox``/``div.trow`` layout, SEO URLs; see docs/engines/ib-vbulletin.md;
+- classic vBulletin 3.8 (forum.miata.net): table layout, ``showthread.php?t=N`` URLs with session ids;
+- vBulletin 4.x: ``li.postcontainer`` posts, ``li.threadbit`` rows, ``li.forumbit_*`` forum rows and
+  friendly URLs ``showthread.php/N-slug`` / ``showthread.php?N-slug``.
+
+docs/engines/vbulletin.md describes the classic and 4.x markup and where it comes from.
 
 Every function is pure: a parsel ``Selector`` (or Scrapy response) and its URL in, records out.
 """
@@ -11,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import timedelta, timezone
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from parsel import Selector
 
@@ -26,11 +33,19 @@ _VOLATILE_PARAMS = {"s", "ispreloading", "sid", "highlight"}
 _POST_ID = re.compile(r"^post_?(\d+)$")
 _THREAD_IN_QUERY = re.compile(r"[?&](?:amp;)?t=(\d+)")
 _FORUM_IN_QUERY = re.compile(r"[?&](?:amp;)?f=(\d+)")
+_POST_IN_LINK = re.compile(r"#post_?(\d+)|[?&](?:amp;)?p=(\d+)")
+# vBulletin 4 friendly URLs: showthread.php/123-slug ("advanced"), showthread.php?123-slug ("basic"),
+# threads/123-slug ("mod_rewrite"); forums likewise, with /pageN appended for later pages.
+_FRIENDLY_THREAD = re.compile(r"(?:showthread\.php[/?]|/threads/)(\d+)(?:-[^/?#&]*)?(?:/page(\d+))?")
+_FRIENDLY_FORUM = re.compile(r"(?:forumdisplay\.php[/?]|/forums/)(\d+)(?:-[^/?#&]*)?(?:/page(\d+))?")
+# The low-fi archive (vBulletin 3.x and 4.x): archive/index.php/t-123.html, t-123-p-2.html, f-45.html.
+_ARCHIVE = re.compile(r"^(?P<root>.*/)archive/index\.php/(?P<kind>[tf])-(?P<id>\d+)(?:-p-\d+)?\.html$")
 # IB SEO URLs: /<forum-slug>-<fid>/ and /<forum-slug>-<fid>/<thread-slug>-<tid>/ (pprune: /<fslug>/<tid>-<slug>.html)
 _IB_FORUM_URL = re.compile(r"^/(?:[^/]+-)?(\d+)/(?:index(\d+)\.html)?$")
 _IB_THREAD_URL = re.compile(r"^/[^/]+/(?:[^/]*-)?(\d+)/(?:page(\d+)/)?$")
 _IB_THREAD_HTML = re.compile(r"^/[^/]+/(\d+)-[^/]*?(?:-(\d+))?\.html$")
-_MEMBER_ID = re.compile(r"(?:members/(?:(\d+)-[^/]*|[^/]*?-(\d+))/?$)|member\.php/(\d+)|[?&](?:amp;)?u(?:serid)?=(\d+)")
+_MEMBER_ID = re.compile(
+    r"(?:members/(?:(\d+)-[^/]*|[^/]*?-(\d+))/?$)|member\.php[/?](\d+)|[?&](?:amp;)?u(?:serid)?=(\d+)")
 _EDITED = re.compile(r"Last edited by\s*(?P<who>.+?)\s*;\s*(?P<when>.+?)\s*\.?\s*(?:Reason:.*)?$", re.S)
 _DELETED = re.compile(r"\b(deleted|moderated|awaiting moderation)\b", re.I)
 _COUNT = re.compile(r"[\d,.]+")
@@ -39,17 +54,51 @@ _COUNT = re.compile(r"[\d,.]+")
 # --- URLs ----------------------------------------------------------------------------------------
 
 def canonical_url(url: str) -> str:
-    """The form of a URL we store and de-duplicate on: no session id, no fragment, no IB preload flag."""
+    """The form of a URL we store and de-duplicate on: no session id, no fragment, no IB preload flag;
+    an archive view (``archive/index.php/t-N.html``) is the thread (or forum) it shows."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _VOLATILE_PARAMS]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    archive = _ARCHIVE.match(parts.path)
+    if archive:
+        script, key = ("showthread.php", "t") if archive["kind"] == "t" else ("forumdisplay.php", "f")
+        return urlunsplit((parts.scheme, parts.netloc, archive["root"] + script, f"{key}={archive['id']}", ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, _clean_query(parts.query), ""))
+
+
+def _clean_query(query: str) -> str:
+    """The query without the parameters that identify a visit (``s=`` session ids...). Parameters are
+    kept as written: vBulletin 4's ``showthread.php?123-slug`` has a key without a value, which a
+    parse/re-encode round trip would turn into ``123-slug=``."""
+    kept = []
+    for part in query.split("&"):
+        # "&amp;s=" survives in hrefs that were escaped twice, and in URLs copied out of page source.
+        while part.lower().startswith("amp;"):
+            part = part[4:]
+        if part and unquote(part.split("=", 1)[0]).lower() not in _VOLATILE_PARAMS:
+            kept.append(part)
+    return "&".join(kept)
+
+
+def _without_session(url: str, base: str) -> str:
+    """A URL the forum itself prints (post permalink, a link to another thread, an attachment) without
+    its session id; the fragment is kept. Other sites' URLs are left exactly as written."""
+    parts = urlsplit(url)
+    if parts.netloc != urlsplit(base).netloc:
+        return url
+    return urlunsplit(parts._replace(query=_clean_query(parts.query)))
 
 
 def forum_id_from_url(url: str) -> str | None:
     match = _FORUM_IN_QUERY.search(url)
     if match and "forumdisplay" in url:
         return match.group(1)
-    match = _IB_FORUM_URL.match(urlsplit(url).path)
+    match = _FRIENDLY_FORUM.search(url)
+    if match:
+        return match.group(1)
+    path = urlsplit(url).path
+    archive = _ARCHIVE.match(path)
+    if archive:
+        return archive["id"] if archive["kind"] == "f" else None
+    match = _IB_FORUM_URL.match(path)
     return match.group(1) if match else None
 
 
@@ -58,7 +107,13 @@ def thread_id_from_url(url: str) -> str | None:
         match = _THREAD_IN_QUERY.search(url)
         if match:
             return match.group(1)
+    match = _FRIENDLY_THREAD.search(url)
+    if match:
+        return match.group(1)
     path = urlsplit(url).path
+    archive = _ARCHIVE.match(path)
+    if archive:
+        return archive["id"] if archive["kind"] == "t" else None
     for pattern in (_IB_THREAD_URL, _IB_THREAD_HTML):
         match = pattern.match(path)
         if match:
@@ -115,7 +170,8 @@ def _current_page(sel: Selector) -> tuple[int, int | None]:
     current = _int(sel.css("#mb_page_current::text").get())
     total = _int(sel.css("#mb_page_total::text").get())
     if current is None:
-        match = re.search(r"Page (\d+) of (\d+)", " ".join(sel.css(".pagenav ::text").getall()))
+        # classic vB3 "div.pagenav" and vB4 "div.pagination" both print "Page 2 of 5"
+        match = re.search(r"Page (\d+) of (\d+)", " ".join(sel.css(".pagenav ::text, .pagination ::text").getall()))
         if match:
             current, total = int(match.group(1)), int(match.group(2))
     return current or 1, total
@@ -129,8 +185,9 @@ def _breadcrumbs(sel: Selector, base: str) -> list[tuple[str, str]]:
         title = " ".join(" ".join(item.xpath(".//*[@itemprop='name']//text()").getall()).split())
         if href and title:
             crumbs.append((title, urljoin(base, href)))
-    if not crumbs:  # classic vBulletin 3.8: span.navbar links inside td.navbar
-        for link in sel.xpath("//span[@class='navbar']/a"):
+    if not crumbs:  # classic vBulletin 3.8: span.navbar links inside td.navbar; vBulletin 4: li.navbit links
+        for link in sel.xpath("//span[@class='navbar']/a"
+                              " | //*[@id='breadcrumb']//li[contains(concat(' ', @class, ' '), ' navbit ')]/a"):
             title = " ".join(" ".join(link.xpath(".//text()").getall()).split())
             if title:
                 crumbs.append((title, urljoin(base, link.attrib.get("href", ""))))
@@ -184,9 +241,9 @@ def _thread_id(sel: Selector, url: str) -> str | None:
     for href in sel.xpath(
         "//a[contains(@href,'newreply.php') or contains(@href,'subscription.php') or contains(@href,'printthread.php')"
         " or contains(@href,'sendmessage.php') or contains(@href,'showthread.php')]/@href"
-        " | //input[@class='backup_url' or @name='backup_url']/@value"
+        " | //input[@class='backup_url' or @name='backup_url']/@value | //link[@rel='canonical']/@href"
     ).getall():
-        match = _THREAD_IN_QUERY.search(href)
+        match = _THREAD_IN_QUERY.search(href) or _FRIENDLY_THREAD.search(href)
         if match:
             ids[match.group(1)] += 1
     if ids:
@@ -196,6 +253,7 @@ def _thread_id(sel: Selector, url: str) -> str | None:
 
 def _thread_title(sel: Selector) -> str | None:
     for query in ("//h1[contains(@class,'threadtitle')]//text()", "//h1//strong[@itemprop='name']//text()",
+                  "//*[@id='pagetitle']//*[contains(@class,'threadtitle')]//text()",  # vBulletin 4
                   "//td[@class='navbar']/strong//text()", "//title/text()"):
         text = " ".join(" ".join(sel.xpath(query).getall()).split())
         if text:
@@ -222,19 +280,24 @@ def _quote_blocks(message) -> list:
 
 
 def _quote_record(block, nested, base: str) -> dict:
-    attribution = block.xpath(".//*[contains(normalize-space(text()),'Originally Posted by')]")
+    """Author, quoted post id and text of one quote; quotes nested in it keep their own."""
+
+    def own(elements):
+        return [el for el in elements if not any(n is el or n in el.iterancestors() for n in nested)]
+
+    attribution = own(block.xpath(".//*[text()[contains(., 'Originally Posted by')]]"))
     author, post_id, skip = None, None, set(nested)
     if attribution:
         line = attribution[0]
         skip.add(line)
         author = " ".join("".join(line.xpath("./strong//text() | ./b//text()")).split()) or None
         for href in line.xpath(".//a/@href"):
-            match = re.search(r"post_?(\d+)", href)
+            match = _POST_IN_LINK.search(href)
             if match:
-                post_id = match.group(1)
+                post_id = match.group(1) or match.group(2)
                 break
     skip.update(block.xpath(".//*[self::label or self::div][normalize-space(text())='Quote:']"))
-    body = block.xpath(".//*[contains(@class,'panel') or contains(@class,'alt2') or contains(@class,'quote_container')]")
+    body = own(block.xpath(".//*[contains(@class,'panel') or contains(@class,'alt2') or contains(@class,'quote_container')]"))
     text = element_text(body[0] if body else block, skip=frozenset(skip))
     return {"author": author, "post_id": post_id, "text": text}
 
