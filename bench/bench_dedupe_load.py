@@ -1,6 +1,6 @@
 """How long and how much memory DedupePipeline needs to load a site's stored post versions.
 
-    .venv/bin/python bench/bench_dedupe_load.py --rows 1000000 [--dir /tmp/miata-bench]
+    .venv/bin/python bench/bench_dedupe_load.py --rows 10000000 [--dir /tmp/miata-bench/dedupe] [--json FILE]
 
 Writes ``rows`` synthetic posts as parts of MIATA_PARQUET_BATCH_SIZE rows (same compression and
 encodings as the real writer, so the file count is realistic), then loads them in a fresh process
@@ -11,6 +11,7 @@ are null, which does not change what the loader reads.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -84,11 +85,11 @@ def measure_load(data_dir: Path) -> None:
     for n in range(lookups):
         seen.check_and_add(str(1_000_000 + n * 37), "0" * 64)
     lookup_us = (time.perf_counter() - started) / lookups * 1e6
-    print(
-        f"rows={len(seen) - lookups} load={elapsed:.2f}s peak_rss={peak / 1024:.0f}MiB "
-        f"(interpreter+imports {rss_before / 1024:.0f}MiB) arrow_held={pa.total_allocated_bytes() / 2**20:.0f}MiB "
-        f"lookup={lookup_us:.1f}us"
-    )
+    print(json.dumps({
+        "rows": len(seen) - lookups, "load_s": round(elapsed, 2), "peak_rss_mib": round(peak / 1024),
+        "interpreter_and_imports_mib": round(rss_before / 1024), "arrow_held_mib": round(pa.total_allocated_bytes() / 2**20),
+        "lookup_us": round(lookup_us, 1), "parts": len(list(site_dir(data_dir, SITE).glob("*.parquet"))),
+    }))
 
 
 def main() -> None:
@@ -97,17 +98,25 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/miata-bench"))
     parser.add_argument("--text-ids", action="store_true", help="non-numeric post ids, as Reddit's")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     data_dir = args.dir / f"rows-{args.rows}{'-text' if args.text_ids else ''}"
     if args.measure_only:
         measure_load(data_dir)
         return
+    generated = None
     if not site_dir(data_dir, SITE).is_dir():
         started = time.perf_counter()
         generate(data_dir, args.rows, args.text_ids)
-        print(f"generated {args.rows} rows in {time.perf_counter() - started:.1f}s under {data_dir}")
+        generated = round(time.perf_counter() - started, 1)
+        print(f"generated {args.rows} rows in {generated}s under {data_dir}", file=sys.stderr)
     command = [sys.executable, __file__, "--rows", str(args.rows), "--dir", str(args.dir), "--measure-only"]
-    subprocess.run(command + (["--text-ids"] if args.text_ids else []), check=True)
+    done = subprocess.run(command + (["--text-ids"] if args.text_ids else []), check=True, capture_output=True, text=True)
+    result = {"benchmark": "dedupe_load", "text_ids": args.text_ids, **json.loads(done.stdout.strip().splitlines()[-1])}
+    print(json.dumps(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ from urllib.parse import urlsplit
 # Cache entries handed to a worker at a time: big enough to amortise inter-process traffic, small
 # enough that pages come back nearly in URL order (a thread's first page before its later ones).
 CHUNK_ENTRIES = 16
+# Chunks queued per worker process: enough to keep it busy, few enough to bound memory.
+IN_FLIGHT_PER_WORKER = 4
 PROGRESS_EVERY_SECONDS = 30.0
 
 
@@ -255,8 +257,10 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
                     stats.new_versions += verdict is Verdict.NEW_VERSION
                     writer.add(row)
 
-        paths = [path for _, status, path in located]
-        for chunk in mapper(_parse_chunk, _chunks(paths, CHUNK_ENTRIES)):
+        paths = [path for _, _, path in located]
+        parsed = _bounded_imap(pool, _parse_chunk, _chunks(paths, CHUNK_ENTRIES), workers) if pool else map(
+            _parse_chunk, _chunks(paths, CHUNK_ENTRIES))
+        for chunk in parsed:
             for entry in chunk:
                 _count(stats, entry)
                 if entry.kind != "thread":
@@ -294,6 +298,20 @@ def _pool(workers: int, init_args: tuple):
         return None
     # spawn, not fork: a forked copy of a process with threads (a server, a logger) can deadlock.
     return multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=init_args)
+
+
+def _bounded_imap(pool, func, tasks, workers: int):
+    """``pool.imap`` that keeps at most a few tasks per worker in flight: Pool.imap queues every result
+    the workers finish, so workers faster than this process would pile parsed rows up in memory."""
+    from collections import deque
+
+    pending = deque()
+    for task in tasks:
+        pending.append(pool.apply_async(func, (task,)))
+        if len(pending) >= IN_FLIGHT_PER_WORKER * workers:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def _chunks(items: list, size: int):
@@ -350,7 +368,7 @@ def cmd_reparse(args) -> int:
         stats = reparse(cls, spider_args, args.out, cache_dir, use_gzip=settings.getbool("HTTPCACHE_GZIP"),
                         batch_size=settings.getint("MIATA_PARQUET_BATCH_SIZE"), workers=args.workers,
                         log=lambda message: print(message, file=sys.stderr))
-    except ValueError as error:  # bad spider arguments, an unusable --out
+    except (ValueError, OSError) as error:  # bad spider arguments, an unusable --out (DataDirError)
         print(f"miata reparse: {error}", file=sys.stderr)
         return 2
     site = cls(**spider_args).name

@@ -1,5 +1,6 @@
 """Scheduled re-crawls fetch only what changed: unchanged threads are not fetched at all, grown
-threads are fetched from their last known page on, new threads whole, edits become new versions."""
+threads are fetched from their last known page on, new threads whole, edits become new versions.
+Run on each vBulletin markup generation (tests/support/renderers.py)."""
 
 from collections import Counter
 from dataclasses import replace
@@ -7,43 +8,44 @@ from dataclasses import replace
 import pytest
 
 from miata_spiders.testing.forumgen import POST_SLOTS, ForumShape, SyntheticForum
-from miata_spiders.testing.render_ib import IBForumSite
 from miata_spiders.testing.server import ForumServer
 from tests.support.crawl import dataset_rows, scrapy_crawl
+from tests.support.renderers import RENDERER_IDS, RENDERERS
 
 SHAPE = ForumShape(seed=11, threads_per_forum=8, posts_per_thread=7, posts_per_page=5, threads_per_page=3)
 
 
-def site(generation: int) -> IBForumSite:
-    return IBForumSite(SyntheticForum(replace(SHAPE, generation=generation)))
+def site(renderer, generation: int):
+    return renderer.site_factory(SyntheticForum(replace(SHAPE, generation=generation)))
 
 
-def thread_pages(requests):
-    return [r.path for r in requests if r.path.count("/") >= 3]
+def thread_pages(renderer, requests):
+    return [r.path for r in requests if renderer.thread_page_of(r.path)]
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory):
+@pytest.fixture(scope="module", params=RENDERERS, ids=RENDERER_IDS)
+def crawled(request, tmp_path_factory):
     """A complete first crawl; the server then keeps serving for the re-crawls below."""
-    data = tmp_path_factory.mktemp("incremental")
-    server = ForumServer(site(0))
+    renderer = request.param
+    data = tmp_path_factory.mktemp(f"incremental-{renderer}")
+    server = ForumServer(site(renderer, 0))
     server.start()
-    scrapy_crawl("miataturbo", server.base_url, data)
+    scrapy_crawl(renderer.spider, server.base_url, data)
     first = list(server.requests)
-    yield server, data, first
+    yield renderer, server, data, first
     server.stop()
 
 
 def test_unchanged_forum_costs_only_its_listing_first_pages(crawled):
-    server, data, first = crawled
+    renderer, server, data, first = crawled
     rows_before = len(dataset_rows(data, ["post_id"]))
     server.requests.clear()
-    result = scrapy_crawl("miataturbo", server.base_url, data)
+    result = scrapy_crawl(renderer.spider, server.base_url, data)
     again = [r.path for r in server.requests]
     forums = server.site.forum.forums
-    assert thread_pages(server.requests) == []
+    assert thread_pages(renderer, server.requests) == []
     # robots.txt, the index, and page 1 of every forum listing; no later listing page.
-    expected = ["/robots.txt", "/"] + [f"/{f.slug}-{f.forum_id}/" for f in forums.values()]
+    expected = ["/robots.txt", renderer.index_path] + [renderer.path(server.site.forum_url(f)) for f in forums.values()]
     assert sorted(again) == sorted(expected), (sorted(again), sorted(expected))
     assert len(again) <= 0.2 * len(first)
     assert len(dataset_rows(data, ["post_id"])) == rows_before
@@ -51,12 +53,12 @@ def test_unchanged_forum_costs_only_its_listing_first_pages(crawled):
 
 
 def test_growth_is_collected_from_the_last_known_page_on(crawled):
-    server, data, first = crawled
+    renderer, server, data, first = crawled
     old = server.site.forum
-    server.site = site(1)
+    server.site = site(renderer, 1)
     new = server.site.forum
     server.requests.clear()
-    scrapy_crawl("miataturbo", server.base_url, data)
+    scrapy_crawl(renderer.spider, server.base_url, data)
     rows = dataset_rows(data, ["post_id", "content_hash", "body_text"])
     versions = Counter(r["post_id"] for r in rows)
     assert set(versions) == {str(i) for i in new.all_post_ids()}
@@ -69,15 +71,15 @@ def test_growth_is_collected_from_the_last_known_page_on(crawled):
     grown = [t for t in old.all_thread_ids() if new.thread(t).post_count != old.thread(t).post_count]
     born = [t for t in new.all_thread_ids() if t not in set(old.all_thread_ids())]
     expected = sum(new.page_count(t) - old.page_count(t) + 1 for t in grown) + sum(new.page_count(t) for t in born)
-    assert len(thread_pages(server.requests)) == expected
+    assert len(thread_pages(renderer, server.requests)) == expected
     assert len(server.requests) < 0.5 * len(first)
 
 
 def test_full_switch_fetches_every_thread_again(crawled):
-    server, data, _ = crawled
+    renderer, server, data, _ = crawled
     server.requests.clear()
-    result = scrapy_crawl("miataturbo", server.base_url, data, {"MIATA_FULL_CRAWL": "True"})
+    result = scrapy_crawl(renderer.spider, server.base_url, data, {"MIATA_FULL_CRAWL": "True"})
     forum = server.site.forum
-    fetched = {p.rstrip("/").rsplit("/", 1)[0] if "/page" in p else p for p in thread_pages(server.requests)}
-    assert len(fetched) >= len(list(forum.all_thread_ids()))
+    fetched = {renderer.thread_page_of(p)[0] for p in thread_pages(renderer, server.requests)}
+    assert fetched >= {str(t) for t in forum.all_thread_ids()}
     assert "'miata/parquet/rows_written'" not in result.stderr  # all duplicates: nothing new to write

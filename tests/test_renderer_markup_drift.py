@@ -1,17 +1,15 @@
-"""The synthetic forum's IB markup must not drift from the saved fixture pages (which follow the real
-platform): every structural element the renderer emits (tag, classes, id pattern) appears in the
-fixture page of the same kind."""
+"""The synthetic forums' markup must not drift from the saved fixture pages (which follow the real
+platform): every structural element a renderer emits (tag, classes, id pattern) appears in the
+fixture pages of the same kind. One renderer per engine, see tests/support/renderers.py."""
 
 import re
-from pathlib import Path
 
 import pytest
 from lxml import html
 
 from miata_spiders.testing.forumgen import ForumShape, SyntheticForum
-from miata_spiders.testing.render_ib import IBForumSite
+from tests.support.renderers import RENDERER_IDS, RENDERERS
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "miataturbo"
 # Where the renderer's own content deliberately differs (images, post text) is not structure.
 IGNORED_TAGS = {"html", "head", "body", "title", "meta", "link", "script", "style", "br", "hr", "i", "em", "b"}
 
@@ -27,13 +25,16 @@ def signatures(page: bytes) -> set:
     return found
 
 
-def fixture_signatures(*names) -> set:
-    return set().union(*(signatures((FIXTURES / n).read_bytes()) for n in names))
+def fixture_signatures(renderer, pattern: str) -> set:
+    pages = sorted(renderer.fixture_dir.glob(pattern))
+    assert pages, f"no fixture pages {pattern} in {renderer.fixture_dir}"
+    return set().union(*(signatures(p.read_bytes()) for p in pages))
 
 
-@pytest.fixture(scope="module")
-def site():
-    return IBForumSite(SyntheticForum(ForumShape(seed=3, threads_per_forum=8, posts_per_thread=30)))
+@pytest.fixture(scope="module", params=RENDERERS, ids=RENDERER_IDS)
+def rendered(request):
+    renderer = request.param
+    return renderer, renderer.site_factory(SyntheticForum(ForumShape(seed=3, threads_per_forum=8, posts_per_thread=30)))
 
 
 def rendered_thread_pages(site):
@@ -43,18 +44,18 @@ def rendered_thread_pages(site):
             yield site.thread_page(forum.thread(tid), page).encode()
 
 
-def test_thread_pages_use_only_fixture_markup(site):
-    allowed = fixture_signatures(*[p.name for p in FIXTURES.glob("thread-*.html")])
+def test_thread_pages_use_only_fixture_markup(rendered):
+    renderer, site = rendered
     used = set().union(*(signatures(p) for p in rendered_thread_pages(site)))
-    assert used - allowed == set()
+    assert used - fixture_signatures(renderer, renderer.thread_glob) == set()
 
 
-def test_listing_pages_use_only_fixture_markup(site):
-    allowed = fixture_signatures(*[p.name for p in FIXTURES.glob("forum-*.html")])
-    forum = site.forum
-    used = set().union(*(signatures(site.forum_page(f, 1).encode()) for f in forum.forums.values()))
-    assert used - allowed == set()
+def test_listing_pages_use_only_fixture_markup(rendered):
+    renderer, site = rendered
+    used = set().union(*(signatures(site.forum_page(f, 1).encode()) for f in site.forum.forums.values()))
+    assert used - fixture_signatures(renderer, renderer.listing_glob) == set()
 
 
-def test_index_page_uses_only_fixture_markup(site):
-    assert signatures(site.index_page().encode()) - fixture_signatures("index.html") == set()
+def test_index_page_uses_only_fixture_markup(rendered):
+    renderer, site = rendered
+    assert signatures(site.index_page().encode()) - fixture_signatures(renderer, renderer.index_name) == set()

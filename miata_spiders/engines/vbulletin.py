@@ -49,6 +49,8 @@ _MEMBER_ID = re.compile(
 _EDITED = re.compile(r"Last edited by\s*(?P<who>.+?)\s*;\s*(?P<when>.+?)\s*\.?\s*(?:Reason:.*)?$", re.S)
 _DELETED = re.compile(r"\b(deleted|moderated|awaiting moderation)\b", re.I)
 _COUNT = re.compile(r"[\d,.]+")
+_SESSION_HASH = re.compile(r"(?:amp;)*s=[0-9a-fA-F]{32}")
+_FILE_TYPE_ICON = re.compile(r"/images/attach/[^/]+$")
 
 
 # --- URLs ----------------------------------------------------------------------------------------
@@ -79,12 +81,15 @@ def _clean_query(query: str) -> str:
 
 
 def _without_session(url: str, base: str) -> str:
-    """A URL the forum itself prints (post permalink, a link to another thread, an attachment) without
-    its session id; the fragment is kept. Other sites' URLs are left exactly as written."""
+    """A URL printed in a post (permalink, link to a thread, attachment) without its session id; the
+    fragment is kept. Another host's URL only loses an ``s=`` that is a vBulletin session hash (the
+    forum's own absolute links, seen from a mirror, are such a host); the rest stays as written."""
     parts = urlsplit(url)
-    if parts.netloc != urlsplit(base).netloc:
-        return url
-    return urlunsplit(parts._replace(query=_clean_query(parts.query)))
+    if parts.netloc == urlsplit(base).netloc:
+        query = _clean_query(parts.query)
+    else:
+        query = "&".join(p for p in parts.query.split("&") if not _SESSION_HASH.fullmatch(p))
+    return urlunsplit(parts._replace(query=query))
 
 
 def forum_id_from_url(url: str) -> str | None:
@@ -311,11 +316,15 @@ def _parse_post(node, base: str, dates: DateResolver) -> ParsedPost | None:
         position = _int(count_link[0].attrib.get("name")) or _int(count_link[0].xpath("string()").get())
     else:
         position = _int(" ".join(node.xpath(".//a[contains(@class,'postcounter')]//text()").getall()))
-    # Prefer the thread-anchored permalink ("Link to this Post") over the short postcount link.
+    # Prefer the thread-anchored permalink ("Link to this Post") over the short postcount link
+    # (vBulletin 3: showpost.php?p=N&postcount=K); vBulletin 4's postcount anchor has no href, its
+    # "#N" link (a.postcounter) is the permalink.
     href = node.xpath(".//a[@title='Link to this Post']/@href").get()
     if not href and count_link:
         href = count_link[0].attrib.get("href")
-    url = urljoin(base, href) if href else None
+    if not href:
+        href = node.xpath(".//a[contains(@class,'postcounter')]/@href").get()
+    url = _without_session(urljoin(base, href), base) if href else None
     author, author_id = _post_author(node, post_id)
     if not message:
         if not _DELETED.search(node.xpath("string()").get()):
@@ -334,8 +343,12 @@ def _parse_post(node, base: str, dates: DateResolver) -> ParsedPost | None:
     td_post = node.xpath(f".//*[@id='td_post_{post_id}']")
     scope = td_post[0] if td_post else node
     for fieldset in scope.xpath(".//fieldset[.//legend[contains(., 'Attach')]]"):
-        images += [u for u in image_urls(fieldset.root, base) if u not in images]
+        # Not attachments: the file-type icon (images/attach/pdf.gif) beside each "Attached Files" entry and
+        # vBulletin 4's paperclip icon in the legend.
+        legend = frozenset(fieldset.root.iter("legend"))
+        images += [u for u in image_urls(fieldset.root, base, legend) if u not in images and not _FILE_TYPE_ICON.search(u)]
     edited_by, edited_at = _edit_note(scope, dates)
+    links = link_urls(message_el, base, skip)
     return ParsedPost(
         post_id=post_id,
         position=position,
@@ -349,10 +362,14 @@ def _parse_post(node, base: str, dates: DateResolver) -> ParsedPost | None:
         edited_at=edited_at,
         edited_by=edited_by,
         quotes=quotes,
-        images=images,
-        links=link_urls(message_el, base, skip),
+        images=_unique(_without_session(u, base) for u in images),
+        links=_unique(_without_session(u, base) for u in links),
         signature=_signature(scope),
     )
+
+
+def _unique(urls) -> list[str]:
+    return list(dict.fromkeys(urls))
 
 
 def _post_date_text(node) -> str | None:
@@ -405,8 +422,15 @@ def parse_listing_page(sel: Selector, url: str, dates: DateResolver) -> ListingP
     dates = _page_dates(sel, dates)
     forums: dict[str, ForumLink] = {}
     for link in sel.xpath(
+        # IB skin: div#f{id} forum rows, ul.subforums lists, div.tcat category heads
         "//*[re:test(@id, '^f\\d+$')]//a[@href][1] | //ul[contains(@class,'subforums')]//a[@href]"
         " | //div[contains(@class,'tcat')]//a[@href][.//strong or normalize-space(text())]"
+        # classic vB3: td#f{id} rows with their "Sub-Forums:" lists, td.tcat category rows
+        " | //td[re:test(@id, '^f\\d+$')]//a[contains(@href, 'forumdisplay.php')]"
+        " | //td[contains(concat(' ', @class, ' '), ' tcat ')]//a[contains(@href, 'forumdisplay.php')]"
+        # vB4: li#forum{id} / li#cat{id} rows and their ol.subforumlist
+        " | //li[re:test(@id, '^(forum|cat)\\d+$')]//*[contains(@class, 'forumtitle')]//a[@href]"
+        " | //ol[contains(@class, 'subforumlist')]//a[@href]"
     ):
         href = canonical_url(urljoin(base, link.attrib["href"]))
         fid = forum_id_from_url(href)
@@ -441,7 +465,8 @@ def parse_listing_page(sel: Selector, url: str, dates: DateResolver) -> ListingP
 
 
 def _listing_title(sel: Selector) -> str | None:
-    for query in ("//h1//strong[@itemprop='name']//text()", "//h1//text()", "//td[@class='navbar']/strong//text()"):
+    for query in ("//*[@id='pagetitle']//*[contains(@class,'forumtitle')]//text()",  # vBulletin 4
+                  "//h1//strong[@itemprop='name']//text()", "//h1//text()", "//td[@class='navbar']/strong//text()"):
         text = " ".join(" ".join(sel.xpath(query).getall()).split())
         if text:
             return text
@@ -450,34 +475,18 @@ def _listing_title(sel: Selector) -> str | None:
 
 def _thread_row(link, base: str, dates: DateResolver) -> ThreadLink:
     thread_id = re.search(r"\d+$", link.attrib["id"]).group(0)
-    row = link.xpath("./ancestor::*[self::tr or (self::div and contains(concat(' ', @class, ' '), ' trow '))][1]")
+    row = link.xpath("./ancestor::*[self::tr or (self::div and contains(concat(' ', @class, ' '), ' trow '))"
+                     " or (self::li and contains(concat(' ', @class, ' '), ' threadbit '))][1]")
     row = row[0] if row else link
     row_text = " ".join(" ".join(row.xpath(".//text()").getall()).split())
     title_cell_text = " ".join(" ".join(link.xpath("./..//text()").getall()).split())
     href = canonical_url(urljoin(base, link.attrib.get("href", "")))
-    replies = views = None
-    stats = row.xpath(".//@title[contains(., 'Replies')]").get()
-    if stats:
-        m = re.search(r"Replies:\s*([\d,]+).*?Views:\s*([\d,]+)", stats)
-        if m:
-            replies, views = _int(m.group(1)), _int(m.group(2))
-    if replies is None:
-        replies = _int(" ".join(row.xpath(".//*[contains(@class,'replies') or contains(@class,'replycount')]//text()").getall()))
-    if views is None:
-        views = _int(" ".join(row.xpath(".//*[contains(@class,'views') or contains(@class,'viewcount')]//text()").getall()))
-    last_post_text = None
-    last = row.xpath(".//*[contains(@class,'lastpost')] | .//*[@title[contains(., 'Replies')]]")
-    if last:
-        bits = last[0].xpath(".//text()[not(ancestor::a)]").getall()
-        candidate = " ".join(" ".join(bits).split())
-        candidate = re.split(r"\bby\b", candidate)[0].strip()
-        last_post_text = candidate or None
-    author = row.xpath(".//*[contains(@class,'author') or contains(@onclick,'member')]//text()").get()
-    if not author:
-        author_link = row.xpath(".//a[contains(@href,'members/') or contains(@href,'member.php')]")
-        author = author_link[0].xpath("string()").get() if author_link else None
+    replies, views = _row_counts(row)
+    last_post_text = _row_last_post_text(row)
+    author = _row_author(row)
     prefix = title_cell_text.split(link.xpath("string()").get().strip(), 1)[0]
-    sticky = "sticky" in (row.attrib.get("class", "") + " " + prefix).lower() or "Sticky:" in row_text[:200]
+    sticky = ("sticky" in (row.attrib.get("class", "") + " " + prefix).lower() or "Sticky:" in row_text[:200]
+              or bool(row.xpath(".//*[contains(concat(' ', @class, ' '), ' sticky ')]")))  # vB4: div.sticky
     moved = "Moved:" in prefix or "moved" in row.attrib.get("class", "").lower()
     return ThreadLink(
         thread_id=thread_id_from_url(href) if moved and thread_id_from_url(href) else thread_id,
@@ -492,6 +501,44 @@ def _thread_row(link, base: str, dates: DateResolver) -> ThreadLink:
     )
 
 
+def _row_counts(row) -> tuple[int | None, int | None]:
+    """Replies and views: a "Replies: 23, Views: 4,812" title (vB3, IB), vBulletin 4's ul.threadstats
+    ("Replies: 23" / "Views: 4,812"), or count cells."""
+    texts = row.xpath(".//@title[contains(., 'Replies')]").getall()
+    texts += [" ".join(" ".join(row.xpath(".//ul[contains(@class,'threadstats')]//text()").getall()).split())]
+    for text in texts:
+        match = re.search(r"Replies:\s*([\d,.]+).*?Views:\s*([\d,.]+)", text)
+        if match:
+            return _int(match.group(1)), _int(match.group(2))
+    replies = _int(" ".join(row.xpath(".//*[contains(@class,'replies') or contains(@class,'replycount')]//text()").getall()))
+    views = _int(" ".join(row.xpath(".//*[contains(@class,'views') or contains(@class,'viewcount')]//text()").getall()))
+    return replies, views
+
+
+def _row_last_post_text(row) -> str | None:
+    # vBulletin 4: dl.threadlastpost > dd (the last poster's popup menu) + dd (the date)
+    cell = row.xpath(".//dl[contains(@class,'threadlastpost')]/dd[last()]")
+    if not cell:
+        cell = row.xpath(".//*[contains(@class,'lastpost')] | .//*[@title[contains(., 'Replies')]]")
+    if not cell:
+        return None
+    bits = cell[0].xpath(".//text()[not(ancestor::a)]").getall()
+    candidate = " ".join(" ".join(bits).split())
+    return re.split(r"\bby\b", candidate)[0].strip() or None
+
+
+def _row_author(row) -> str | None:
+    starter = row.xpath(".//div[contains(@class,'author')]")
+    if starter:  # vBulletin 4: "Started by <a class=username>NAME</a>, date"; a guest has no link
+        link = starter[0].xpath(".//a[contains(@class,'username')]")
+        return link[0].xpath("string()").get() if link else None
+    author = row.xpath(".//*[contains(@class,'author') or contains(@onclick,'member')]//text()").get()
+    if not author:
+        author_link = row.xpath(".//a[contains(@href,'members/') or contains(@href,'member.php')]")
+        author = author_link[0].xpath("string()").get() if author_link else None
+    return author
+
+
 # --- Page kinds ----------------------------------------------------------------------------------
 
 def page_kind(sel: Selector) -> str | None:
@@ -499,6 +546,7 @@ def page_kind(sel: Selector) -> str | None:
     sel = _selector(sel)
     if sel.xpath("//*[starts-with(@id,'post_message_')]"):
         return "thread"
-    if sel.xpath("//a[re:test(@id, '^thread_title_\\d+$')] | //*[re:test(@id, '^f\\d+$')]"):
+    if sel.xpath("//a[re:test(@id, '^thread_title_\\d+$')] | //*[re:test(@id, '^f\\d+$')]"
+                 " | //li[re:test(@id, '^(forum|cat)\\d+$')]"):
         return "listing"
     return None
