@@ -6,6 +6,7 @@ the engine's parsed posts into ``PostItem``s. All parsing lives in ``miata_spide
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -244,7 +245,8 @@ class BaseForumSpider(scrapy.Spider):
         if self._state_store is not None and listing.forum_id:
             self._state_store.record_listing_page(
                 listing.forum_id, listing.page, self.unbase(response.url),
-                [t.thread_id for t in listing.threads if not t.sticky], is_last=listing.next_page is None,
+                [t.thread_id for t in listing.threads if not t.sticky and not t.moved],
+                is_last=listing.next_page is None,
                 now_iso=datetime.now(timezone.utc).isoformat())
         if listing.next_page and stop:
             stats.inc_value("miata/incremental/listing_walks_stopped")
@@ -253,19 +255,47 @@ class BaseForumSpider(scrapy.Spider):
             yield self._listing_request(response, listing.next_page)
 
     def _follow_moved_stubs(self):
-        """When everything else is done: the threads only moved stubs lead to, once each."""
+        """When everything else is done: the threads only moved stubs lead to, once each. A stub whose
+        target an earlier crawl learned is not requested again; an unknown one is requested without
+        following its redirect, so its target can be checked against what this crawl already has."""
         orphans = [t for tid, t in self._moved_stubs.items() if tid not in self._scheduled_threads]
         self._moved_stubs = {}
+        self.state  # noqa: B018 - resolves the state store on first use
         requests = []
-        for thread in orphans:
-            _, request = self._thread_request(None, thread)
-            if request is not None:
-                requests.append(request)
+        for stub in orphans:
+            self._scheduled_threads.add(stub.thread_id)
+            target = self._state_store.stub_target(stub.thread_id) if self._state_store is not None else None
+            if target is not None and (target in self._scheduled_threads or self._state_store.thread(target)):
+                continue  # its real forum's listing decides about that thread
+            requests.append(scrapy.Request(
+                self.rebase(stub.url), callback=self.parse_moved_stub, priority=THREAD_PRIORITY,
+                meta={"dont_redirect": True, "handle_httpstatus_list": [301, 302, 303, 307, 308], "stub": stub},
+            ))
         for request in requests:
             self.crawler.engine.crawl(request)
         if requests:
             self.crawler.stats.inc_value("miata/threads/moved_followed", len(requests))
             raise scrapy.exceptions.DontCloseSpider
+
+    def parse_moved_stub(self, response: Response):
+        stub = response.meta["stub"]
+        if response.status not in (301, 302, 303, 307, 308):
+            # The stub's link is the thread itself (vBulletin): parse it, and remember where it led.
+            yield from self.parse_thread(response)
+            return
+        location = response.headers.get(b"Location", b"").decode("latin-1")
+        target = self.parser.canonical_url(response.urljoin(location)) if location else None
+        thread_id = target and getattr(self.parser, "thread_id_from_url", lambda url: None)(target)
+        if not thread_id:
+            self.logger.warning("moved-thread stub %s redirects to %r: not a thread", response.url, location)
+            return
+        if self._state_store is not None:
+            self._state_store.record_stub(stub.thread_id, thread_id)
+        if thread_id in self._scheduled_threads:
+            return
+        self._scheduled_threads.add(thread_id)
+        yield scrapy.Request(self.rebase(target), callback=self.parse_thread, priority=THREAD_PRIORITY,
+                             meta={"listed_thread": replace(stub, thread_id=thread_id, url=target)})
 
     def _listing_request(self, response: Response, url: str):
         # Listing pages are how changes are found: always fetched afresh, never taken from the cache

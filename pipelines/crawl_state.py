@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS listing_pages (
     seen_at    TEXT NOT NULL,
     PRIMARY KEY (forum_id, page)
 );
+CREATE TABLE IF NOT EXISTS moved_stubs (
+    stub_id   TEXT PRIMARY KEY,          -- id a "Moved:" row carries (XenForo: its redirect thread)
+    thread_id TEXT NOT NULL              -- the thread it leads to
+);
 """
 
 
@@ -126,6 +130,15 @@ class CrawlState:
             self.db.execute("BEGIN")
             self.db.execute("INSERT OR REPLACE INTO listing_pages VALUES (?,?,?,?,?,?)",
                             (forum_id, page, url, json.dumps(thread_ids), int(is_last), now_iso))
+
+    def stub_target(self, stub_id: str) -> str | None:
+        row = self.db.execute("SELECT thread_id FROM moved_stubs WHERE stub_id = ?", (stub_id,)).fetchone()
+        return row[0] if row else None
+
+    def record_stub(self, stub_id: str, thread_id: str) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT OR REPLACE INTO moved_stubs VALUES (?, ?)", (stub_id, thread_id))
 
     def forum_fully_collected(self, forum_id: str) -> bool:
         """Was this forum's listing walked to its last page, with every thread it showed complete?

@@ -264,13 +264,8 @@ def crawled(request, tmp_path_factory):
     server.stop()
 
 
-def test_unchanged_forum_costs_only_its_listing_first_pages(crawled, request):
+def test_unchanged_forum_costs_only_its_listing_first_pages(crawled):
     engine, server, data, first = crawled
-    if engine is XENFORO:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "XenForo's redirect stub has its own thread id, which the crawl state never completes: the stub's "
-            "forum is walked to its last listing page and the stub followed (301, then its thread's last page) "
-            "on every run; see forum_spider.parse_listing/_follow_moved_stubs")))
     rows_before = len(dataset_rows(data, ["post_id"]))
     server.requests.clear()
     result = crawl(engine, server, data)
@@ -344,10 +339,7 @@ def test_crawl_killed_mid_thread_resumes_to_exactly_the_ground_truth(engine, tmp
     assert set(counts.values()) == {1}, "a post was stored twice"
     assert recorded, "the kill came before anything was recorded: the test proves nothing"
     # Threads recorded complete are not fetched again; unfinished ones resume at their last recorded page.
-    moved = {str(site.forum.moved_stub(f).thread_id) for f in site.forum.forums.values() if site.forum.moved_stub(f)}
     for thread_id, page in filter(None, (engine.thread_page(site, r.path) for r in server.requests if r.status == 200)):
         known = recorded.get(thread_id)
-        if engine is XENFORO and thread_id in moved and page == 1:
-            continue  # reached again through its redirect stub, which is followed on every run (see above)
         assert known is None or not known.complete, f"finished thread {thread_id} fetched again (page {page})"
         assert known is None or page >= known.last_page, f"thread {thread_id} resumed before its last page"

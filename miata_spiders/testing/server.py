@@ -22,6 +22,23 @@ MAINTENANCE_PAGE = (
 FAULT_KINDS = ("429", "500", "503", "slow", "drop", "truncate", "maintenance")
 
 
+def _wait_unless_client_leaves(handler, seconds: float) -> bool:
+    """Sleep ``seconds``; False as soon as the client closes its connection."""
+    import select
+    import socket
+
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        readable, _, _ = select.select([handler.connection], [], [], min(left, 0.05))
+        if readable:
+            try:
+                if handler.connection.recv(1, socket.MSG_PEEK) == b"":
+                    return False
+            except OSError:
+                return False
+    return True
+
+
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         # A client that hung up (a killed crawl, a download timeout) is part of the tests, not a bug.
@@ -132,8 +149,11 @@ class ForumServer:
             handler.close_connection = True
             self._log(path, 0, ua, kind)
             return
-        if kind == "slow":
-            time.sleep(fault.delay)
+        if kind == "slow" and not _wait_unless_client_leaves(handler, fault.delay):
+            # The client timed out and hung up: from its side the request is over.
+            self._release()
+            self._log(path, 0, ua, "timeout")
+            return
         status, body, headers = self.site.respond(path)
         headers = dict(headers)
         if kind in ("429", "500", "503"):
