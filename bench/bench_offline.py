@@ -81,6 +81,7 @@ def replay(cache: Path, out: Path, env: dict | None = None) -> dict:
             "wall_s": round(run.seconds, 1), "crawl_s": round(elapsed, 1), "cpu_s": round(run.cpu_seconds, 1),
             "thread_pages": pages, "requests": stats.get("downloader/request_count", 0), "posts": posts,
             "thread_pages_per_s": round(pages / elapsed, 1), "posts_per_s": round(posts / elapsed),
+            "cpu_ms_per_page": round(run.cpu_seconds / max(1, pages) * 1e3, 2),
             "peak_rss_mib": round(run.peak_rss_mib), "finish_reason": stats.get("finish_reason"),
             "unrecognised_or_missing": stats.get("httpcache/miss", 0) + stats.get("miata/parse/gave_up", 0)}
 
@@ -94,6 +95,7 @@ def reparse(cache: Path, out: Path, workers: int, env: dict | None = None) -> di
     return {"workers": workers, "wall_s": round(run.seconds, 1), "thread_pages": stats["thread_pages"],
             "posts": stats["rows_written"], "thread_pages_per_s": round(stats["thread_pages"] / run.seconds, 1),
             "posts_per_s": round(stats["rows_written"] / run.seconds), "cpu_s": round(run.cpu_seconds, 1),
+            "cpu_ms_per_page": round(run.cpu_seconds / max(1, stats["thread_pages"]) * 1e3, 2),
             "main_peak_rss_mib": round(run.peak_rss_mib), "worker_peak_rss_mib": round(stats["worker_peak_rss_mib"]),
             "pages_without_first_page": stats["pages_without_first_page"], "unrecognised": stats["unrecognised"]}
 

@@ -67,10 +67,13 @@ def main() -> None:
             if name not in wanted:
                 continue
             print(f"== {name}: {shlex.join(cmd)}", file=sys.stderr)
-            started = time.monotonic()
+            started, load_before = time.monotonic(), os.getloadavg()[0]
             subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
             runs[name] = {"command": shlex.join(_relative(cmd)), "seconds": round(time.monotonic() - started),
-                          "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+                          "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                          # Other jobs on the machine slow wall-clock figures: a load above the benchmark's own
+                          # processes says so (1-minute load averages, before and after).
+                          "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
             (results / "runs.json").write_text(json.dumps(runs, indent=2))
     from render import render
 

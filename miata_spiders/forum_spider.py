@@ -222,7 +222,7 @@ class BaseForumSpider(scrapy.Spider):
         if kind is None:
             yield from self._unrecognised(response, "listing")
             return
-        listing = self.parser.parse_listing_page(response, response.url, self.dates_for(response))
+        listing = self.parser.parse_listing_page(response, self.unbase(response.url), self.dates_for(response))
         stats.inc_value("miata/pages/listing")
         for forum in listing.forums:
             yield self._listing_request(response, forum.url)
@@ -312,7 +312,7 @@ class BaseForumSpider(scrapy.Spider):
         if self.engine_for(response) is None:
             yield from self._unrecognised(response, "thread")
             return
-        page = self.parser.parse_thread_page(response, response.url, self.dates_for(response))
+        page = self.parser.parse_thread_page(response, self.unbase(response.url), self.dates_for(response))
         if not page.posts:
             yield from self._unrecognised(response, "thread")
             return

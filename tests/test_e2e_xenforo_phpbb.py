@@ -190,10 +190,7 @@ def test_generic_spider_detects_xenforo_and_collects_every_post(tmp_path):
 
 def test_generic_spider_crawls_the_phpbb_fixture_board(tmp_path):
     """The saved phpBB 3.3 board served as it is: every expected post, once, from the generic spider."""
-    board = tmp_path / "board33"
-    shutil.copytree(FIXTURES / "phpbb" / "board33", board)
-    (board / "board.json").rename(board / "site.json")  # what FixtureSite serves
-    site = FixtureSite(board)
+    site = FixtureSite(FIXTURES / "phpbb" / "board33")
     server = ForumServer(site)
     server.start()
     try:

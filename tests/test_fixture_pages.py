@@ -11,9 +11,9 @@ from miata_spiders.cli import spider_class
 from miata_spiders.dates import DateResolver
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-# A fixture site's manifest. The phpBB boards (fixtures/phpbb/<board>/) keep theirs as board.json, which
-# tests/test_phpbb_*.py read; their "spider" key names the spider that crawls them (else the directory does).
-MANIFESTS = ("site.json", "board.json")
+# A fixture site's manifest; its "spider" key names the spider that crawls it (else the directory does:
+# the phpBB boards under fixtures/phpbb/ are crawled by the generic "forum" spider).
+MANIFESTS = ("site.json",)
 PAGES = sorted(
     (manifest, page)
     for manifest in FIXTURES.rglob("*.json") if manifest.name in MANIFESTS

@@ -14,7 +14,7 @@ from miata_spiders.dates import DateResolver
 from miata_spiders.engines import get_engine, phpbb
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "phpbb"
-SPECS = sorted(p for p in FIXTURES.glob("*/*.json") if p.name != "board.json")
+SPECS = sorted(p for p in FIXTURES.glob("*/*.json") if p.name != "site.json")
 POST_FIELDS = ("post_id", "position", "author", "author_id", "posted_at", "edited_at", "edited_by", "is_deleted",
                "body_text", "quotes", "images", "links", "signature", "url")
 

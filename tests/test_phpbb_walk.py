@@ -16,7 +16,7 @@ BOARD = Path(__file__).resolve().parents[1] / "fixtures" / "phpbb" / "board33"
 
 
 def walk(board: Path):
-    manifest = json.loads((board / "board.json").read_text(encoding="utf-8"))
+    manifest = json.loads((board / "site.json").read_text(encoding="utf-8"))
     dates = DateResolver(tz=manifest["timezone"], now=datetime.fromisoformat(manifest["now"]))
     queue = [(phpbb.canonical_url(manifest["base_url"] + "/forum/"), "listing")]
     seen, missing, posts, listed = set(), [], [], []
