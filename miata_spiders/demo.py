@@ -13,12 +13,22 @@ from pathlib import Path
 
 DEMO_SITE = "miataturbo"
 DEMO_POSTS = 2000
+# forum software -> (renderer "module:class", spider that crawls it, extra spider arguments)
+DEMO_ENGINES = {
+    "ib-vbulletin": ("render_ib:IBForumSite", "miataturbo", {}),
+    "vbulletin3": ("render_vb3:VB3ForumSite", "miatanet", {}),
+    "vbulletin4": ("render_vb4:VB4ForumSite", "clubroadster", {}),
+    "xenforo": ("render_xenforo:XenForoForumSite", "mx5nutz", {}),
+    "phpbb": ("render_phpbb:PhpbbForumSite", "forum", {"url": "https://www.mx5club.example/forum/"}),
+}
 
 
 def add_demo_parser(sub) -> None:
     p = sub.add_parser("demo", help="crawl a forum served on 127.0.0.1 into Parquet (no network needed)")
     p.add_argument("--out", default="demo-data", help="directory for the Parquet dataset and HTTP cache (default: %(default)s)")
     p.add_argument("--posts", type=int, default=DEMO_POSTS, help="size of the synthetic forum (default: %(default)s)")
+    p.add_argument("--engine", choices=sorted(DEMO_ENGINES), default="ib-vbulletin",
+                   help="forum software the synthetic forum speaks, and so the spider crawling it (default: %(default)s)")
     p.add_argument("--fixture", metavar="SITE", help="serve the saved fixture forum fixtures/SITE instead of a synthetic one")
     p.set_defaults(func=cmd_demo)
 
@@ -27,19 +37,23 @@ def add_demo_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--generation", type=int, default=0, help="growth step: each adds threads, replies and edits")
     p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--engine", choices=sorted(DEMO_ENGINES), default="ib-vbulletin", help="default: %(default)s")
     p.add_argument("--ground-truth", metavar="FILE", help="write every post id a complete crawl must collect")
     p.set_defaults(func=cmd_serve)
 
 
-def synthetic_site(posts: int, seed: int = 1, generation: int = 0):
+def synthetic_site(posts: int, seed: int = 1, generation: int = 0, engine: str = "ib-vbulletin"):
+    from importlib import import_module
+
     from miata_spiders.testing.forumgen import ForumShape, SyntheticForum
-    from miata_spiders.testing.render_ib import IBForumSite
 
+    module, cls = DEMO_ENGINES[engine][0].split(":")
+    site_class = getattr(import_module(f"miata_spiders.testing.{module}"), cls)
     shape = replace(ForumShape.for_posts(posts), seed=seed, generation=generation)
-    return IBForumSite(SyntheticForum(shape))
+    return site_class(SyntheticForum(shape))
 
 
-def run_crawl(site: str, base_url: str, out: Path, extra_settings: dict | None = None) -> dict:
+def run_crawl(site: str, base_url: str, out: Path, extra_settings: dict | None = None, spider_args=None) -> dict:
     """Run one spider to completion in this process; return its final stats."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
@@ -61,9 +75,10 @@ def run_crawl(site: str, base_url: str, out: Path, extra_settings: dict | None =
     )
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(site)
-    process.crawl(crawler, base_url=base_url)
+    process.crawl(crawler, base_url=base_url, **(spider_args or {}))
     process.start()
-    return dict(crawler.stats.get_stats())
+    # The dataset partition is the spider's name once it runs ("forum" becomes forum-<host>).
+    return {**crawler.stats.get_stats(), "site": crawler.spider.name}
 
 
 def cmd_demo(args) -> int:
@@ -71,31 +86,36 @@ def cmd_demo(args) -> int:
     from miata_spiders.testing.server import ForumServer
 
     out = Path(args.out)
-    site = FixtureSite.named(args.fixture) if args.fixture else synthetic_site(args.posts)
-    spider = args.fixture or DEMO_SITE
+    if args.fixture:
+        site, spider, spider_args = FixtureSite.named(args.fixture), args.fixture, {}
+    else:
+        site = synthetic_site(args.posts, engine=args.engine)
+        _, spider, spider_args = DEMO_ENGINES[args.engine]
     server = ForumServer(site)
     base_url = server.start()
-    print(f"miata demo: serving a {'fixture' if args.fixture else 'synthetic'} forum at {base_url}, crawling it with `{spider}`...")
+    print(f"miata demo: serving a {'fixture' if args.fixture else args.engine} forum at {base_url}, crawling it with `{spider}`...")
     started = time.monotonic()
     try:
-        stats = run_crawl(spider, base_url, out)
+        stats = run_crawl(spider, base_url, out, spider_args=spider_args)
     finally:
         server.stop()
     elapsed = time.monotonic() - started
-    _print_summary(spider, out, stats, elapsed, len(server.requests), len(server.ground_truth()))
+    _print_summary(stats["site"], out, stats, elapsed, len(server.requests), len(server.ground_truth()))
     return 0 if stats.get("finish_reason") == "finished" else 1
 
 
 def cmd_serve(args) -> int:
     from miata_spiders.testing.server import ForumServer
 
-    server = ForumServer(synthetic_site(args.posts, args.seed, args.generation))
+    server = ForumServer(synthetic_site(args.posts, args.seed, args.generation, args.engine))
     base_url = server.start(port=args.port)
     if args.ground_truth:
         n = server.write_ground_truth(args.ground_truth)
         print(f"wrote {n} post ids to {args.ground_truth}")
-    print(f"serving a synthetic MiataTurbo-style forum at {base_url}/ (Ctrl-C to stop)")
-    print(f"crawl it: scrapy crawl miataturbo -a base_url={base_url}/")
+    _, spider, spider_args = DEMO_ENGINES[args.engine]
+    extra = "".join(f" -a {k}={v}" for k, v in spider_args.items())
+    print(f"serving a synthetic {args.engine} forum at {base_url}/ (Ctrl-C to stop)")
+    print(f"crawl it: scrapy crawl {spider}{extra} -a base_url={base_url}/")
     try:
         while True:
             time.sleep(3600)
