@@ -149,20 +149,33 @@ class BaseForumSpider(scrapy.Spider):
         return url
 
     # --- incremental crawling ------------------------------------------------------------------
+    def _load_state(self) -> None:
+        # Lazily: the progress pipeline opens the state file when the spider opens, after __init__.
+        if self._state_loaded:
+            return
+        from pipelines.progress import ProgressPipeline
+
+        pipeline = self.crawler.get_item_pipeline(ProgressPipeline)
+        full = self.settings.getbool("MIATA_FULL_CRAWL") or str(getattr(self, "full", "")).lower() in ("1", "true", "yes")
+        self._state_store = pipeline.state if pipeline is not None else None
+        # A full crawl ignores what the state says, but still records what it sees for the next run.
+        self._state = None if full else self._state_store
+        self._state_loaded = True
+
     @property
     def state(self):
-        """The site's crawl state (what is durably collected), or None when the crawl is not incremental."""
-        if not hasattr(self, "_state"):
-            from pipelines.progress import ProgressPipeline
-
-            pipeline = self.crawler.get_item_pipeline(ProgressPipeline)
-            full = self.settings.getbool("MIATA_FULL_CRAWL") or str(getattr(self, "full", "")).lower() in ("1", "true", "yes")
-            # A full crawl ignores what the state says, but still records what it sees for the next run.
-            self._state_store = pipeline.state if pipeline is not None else None
-            self._state = None if full else self._state_store
+        """The site's crawl state to decide on (what is durably collected), None on a full crawl."""
+        self._load_state()
         return self._state
 
+    @property
+    def state_store(self):
+        """The site's crawl state to record into, also on a full crawl (None without the pipeline)."""
+        self._load_state()
+        return self._state_store
+
     def _routing_memory(self) -> None:
+        self._state_loaded = False
         self._scheduled_threads: set[str] = set()
         self._forum_was_complete: dict[str, bool] = {}
         self._listed: dict[str, object] = {}  # thread id -> its row in a real (not moved-stub) listing
@@ -173,7 +186,7 @@ class BaseForumSpider(scrapy.Spider):
         """Replaying the HTTP cache: nothing may be refetched from the network."""
         return self.settings.getbool("HTTPCACHE_IGNORE_MISSING")
 
-    def _thread_request(self, response: Response, thread) -> tuple[str, scrapy.Request | None]:
+    def _thread_request(self, thread) -> tuple[str, scrapy.Request | None]:
         """("new" | "resumed", request) to bring a listed thread up to date, ("unchanged", None) when
         it has not changed since it was collected, ("scheduled", None) when this crawl has it already."""
         state = self.state
@@ -236,14 +249,13 @@ class BaseForumSpider(scrapy.Spider):
                 decisions.append("moved")
                 continue
             self._listed[thread.thread_id] = thread
-            decision, request = self._thread_request(response, thread)
+            decision, request = self._thread_request(thread)
             decisions.append(decision)
             if request is not None:
                 yield request
         stop = self._listing_walk_may_stop(listing, decisions)
-        self.state  # noqa: B018 - resolves the state store on first use
-        if self._state_store is not None and listing.forum_id:
-            self._state_store.record_listing_page(
+        if self.state_store is not None and listing.forum_id:
+            self.state_store.record_listing_page(
                 listing.forum_id, listing.page, self.unbase(response.url),
                 [t.thread_id for t in listing.threads if not t.sticky and not t.moved],
                 is_last=listing.next_page is None,
@@ -260,12 +272,12 @@ class BaseForumSpider(scrapy.Spider):
         following its redirect, so its target can be checked against what this crawl already has."""
         orphans = [t for tid, t in self._moved_stubs.items() if tid not in self._scheduled_threads]
         self._moved_stubs = {}
-        self.state  # noqa: B018 - resolves the state store on first use
+        store = self.state_store
         requests = []
         for stub in orphans:
             self._scheduled_threads.add(stub.thread_id)
-            target = self._state_store.stub_target(stub.thread_id) if self._state_store is not None else None
-            if target is not None and (target in self._scheduled_threads or self._state_store.thread(target)):
+            target = store.stub_target(stub.thread_id) if store is not None else None
+            if target is not None and (target in self._scheduled_threads or store.thread(target)):
                 continue  # its real forum's listing decides about that thread
             requests.append(scrapy.Request(
                 self.rebase(stub.url), callback=self.parse_moved_stub, priority=THREAD_PRIORITY,
@@ -289,8 +301,8 @@ class BaseForumSpider(scrapy.Spider):
         if not thread_id:
             self.logger.warning("moved-thread stub %s redirects to %r: not a thread", response.url, location)
             return
-        if self._state_store is not None:
-            self._state_store.record_stub(stub.thread_id, thread_id)
+        if self.state_store is not None:
+            self.state_store.record_stub(stub.thread_id, thread_id)
         if thread_id in self._scheduled_threads:
             return
         self._scheduled_threads.add(thread_id)
