@@ -15,4 +15,4 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/miata demo
 
 test: $(VENV)/.installed
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto  # tests wait on subprocess crawls and sockets: two workers halve the wall time

@@ -26,15 +26,34 @@ from common import BENCH_BASE_URL, DEFAULT_WORKDIR, PYTHON, crawl_stats, directo
 
 SITE = "miataturbo"
 
-# `miata reparse` as a child process: the main process's peak RSS comes from wait4, the workers' from
-# RUSAGE_CHILDREN (the largest of them), and the stats as JSON on the last line.
+# `miata reparse` as a child process: the main process's peak RSS is sampled from outside (common.py), the
+# largest worker's from /proc while they run; the stats come back as JSON on the last line.
 REPARSE_CHILD = """
-import json, resource, sys
+import json, os, sys, threading
 from dataclasses import asdict
+from pathlib import Path
 from miata_spiders.reparse import reparse
 from miata_spiders.spiders.miataturbo import MiataturboSpider
-stats = reparse(MiataturboSpider, {}, sys.argv[1], sys.argv[2], use_gzip=True, batch_size=5000, workers=int(sys.argv[3]))
-print(json.dumps({**asdict(stats), "worker_peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+
+peak, done = [0], threading.Event()
+
+def watch_workers():
+    me = str(os.getpid())
+    while not done.wait(0.5):
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+            if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
+                peak[0] = max(peak[0], int(fields["VmHWM"].split()[0]))
+
+if __name__ == "__main__":
+    threading.Thread(target=watch_workers, daemon=True).start()
+    stats = reparse(MiataturboSpider, {}, sys.argv[1], sys.argv[2], use_gzip=True, batch_size=5000, workers=int(sys.argv[3]))
+    done.set()
+    print(json.dumps({**asdict(stats), "worker_peak_rss_mib": peak[0] / 1024}))
 """
 
 
@@ -52,7 +71,7 @@ def ensure_cache(posts: int, workdir: Path) -> tuple[Path, dict]:
     return cache, made
 
 
-WHATIF = "item_to_row,check_row,user_agent,gc_after_flush"
+WHATIF = "item_to_row,check_row,user_agent"
 
 
 def whatif_env() -> dict:
@@ -132,10 +151,6 @@ def run(sizes: list[int], workdir: Path, scaling_size: int | None, whatif_size: 
             # The recommended product changes, patched in: same rows, less time.
             row["whatif"] = {"patches": WHATIF, "replay": replay(cache, workdir / f"whatif-replay-{posts}", whatif_env()),
                              "reparse": reparse(cache, workdir / f"whatif-reparse-{posts}", os.cpu_count(), whatif_env())}
-            # The speed-ups alone, without the garbage collection after each part: see docs/benchmarks.md, memory.
-            without_gc = {**whatif_env(), "MIATA_WHATIF": WHATIF.replace(",gc_after_flush", "")}
-            row["whatif"]["replay_without_gc"] = replay(cache, workdir / f"whatif-nogc-{posts}", without_gc)
-            shutil.rmtree(workdir / f"whatif-nogc-{posts}", ignore_errors=True)
             row["whatif"]["replay_identical"] = same_rows(workdir / f"replay-{posts}", workdir / f"whatif-replay-{posts}")
             row["whatif"]["reparse_identical"] = same_rows(workdir / f"replay-{posts}", workdir / f"whatif-reparse-{posts}")
             print(f"[{posts}] what-if: {row['whatif']}", file=sys.stderr)

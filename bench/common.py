@@ -75,15 +75,47 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = ROOT, time
     with open(os.devnull, "rb") as stdin:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out_chunks, err_chunks = _drain(proc)
+    hiwater = _HighWater(proc.pid)
     _, status, usage = os.wait4(proc.pid, 0)
+    hiwater.stop()
     seconds = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     for thread in (out_chunks, err_chunks):
         thread.join()
     return ChildRun(
-        returncode=proc.returncode, seconds=seconds, peak_rss_mib=usage.ru_maxrss / 1024,
+        returncode=proc.returncode, seconds=seconds, peak_rss_mib=hiwater.peak_mib or usage.ru_maxrss / 1024,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
         stdout=b"".join(out_chunks.data).decode(errors="replace"), stderr=b"".join(err_chunks.data).decode(errors="replace"))
+
+
+class _HighWater:
+    """The process's own peak RSS (VmHWM), sampled from /proc while it runs.
+
+    Not wait4's ru_maxrss: on Linux that also counts the RSS the parent had when it started the child
+    (the vfork'd address space is the parent's until exec), so a benchmark that had loaded a big table
+    would see every later child as big as itself.
+    """
+
+    def __init__(self, pid: int):
+        import threading
+
+        self.path, self.peak_mib, self._done = Path(f"/proc/{pid}/status"), 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self):
+        while not self._done.is_set():
+            try:
+                for line in self.path.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_mib = max(self.peak_mib, int(line.split()[1]) / 1024)
+            except (OSError, ValueError):
+                pass
+            self._done.wait(0.2)
+
+    def stop(self):
+        self._done.set()
+        self._thread.join()
 
 
 def _drain(proc):

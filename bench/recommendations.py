@@ -100,17 +100,6 @@ def recommendations(parse, offline, storage) -> list[str]:
             "8. `miata_spiders/forum_spider.py`, `_listed`: keep only (reply_count, last_post_at) per thread, not the "
             "whole `ThreadLink`, since that is all `ThreadProgress` reads from it.",
         ]
-        if w and w.get("replay_without_gc"):
-            nogc = w["replay_without_gc"]
-            out += [
-                "9. `pipelines/parquet.py`, `ParquetPipeline._count` (after a part is committed): `gc.collect()`. A Scrapy "
-                "response and its cached selector refer to each other, so every parsed page is cyclic garbage that only "
-                "the cycle collector frees, and the lxml tree behind it is C memory the collector's thresholds do not "
-                "count. Today the per-item garbage of recommendations 4-5 happens to trigger collections often enough; "
-                f"with those fixed and no explicit collection, the {w_row['posts_target'] // 1000}k replay peaked at "
-                f"{nogc['peak_rss_mib']} MiB (unpatched {w_row['replay']['peak_rss_mib']} MiB), with it at "
-                f"{w['replay']['peak_rss_mib']} MiB. One full collection per 5,000 rows costs tens of ms.",
-            ]
         out.append("")
     if storage:
         syn = {v["variant"]: v for v in storage["synthetic"]["variants"]}
@@ -120,16 +109,16 @@ def recommendations(parse, offline, storage) -> list[str]:
         out += [
             "### Storage settings (`pipelines/parquet.py`)",
             "",
-            f"10. `COMPRESSION`: add `compression_level=9` to `pq.write_table` in `_write_atomically` (a `COMPRESSION_LEVEL = 9` "
+            f"9. `COMPRESSION`: add `compression_level=9` to `pq.write_table` in `_write_atomically` (a `COMPRESSION_LEVEL = 9` "
             f"beside `COMPRESSION`). pyarrow's zstd default is level 1; level 9 writes {syn[z9]['bytes_per_post']} instead of "
             f"{syn[current]['bytes_per_post']} B/post on synthetic rows and {real[z9]['bytes_per_post']} instead of "
             f"{real[current]['bytes_per_post']} on real text ({(1 - real[z9]['bytes'] / real[current]['bytes']) * 100:.0f}% less), "
             f"bringing the real-text sample to {real[z9]['vs_csv']}x CSV; it encodes {syn[z9]['encode_rows_per_s']:,} rows/s, "
             "still two orders of magnitude above what a crawl or reparse produces. Level 19 saves a little more but "
             "encodes thousands of rows/s, too close to reparse speeds.",
-            "11. `DICTIONARY_COLUMNS`: keep it. Dictionary-encoding every column is worse than the current list, no "
+            "10. `DICTIONARY_COLUMNS`: keep it. Dictionary-encoding every column is worse than the current list, no "
             "dictionary at all about the same or slightly worse; the list is a deliberate, measured choice.",
-            "12. `MIATA_PARQUET_BATCH_SIZE` = 5,000: one file per crawl would be only "
+            "11. `MIATA_PARQUET_BATCH_SIZE` = 5,000: one file per crawl would be only "
             f"~{(1 - storage['synthetic']['one_file_current_bytes_per_post'] / syn[current]['bytes_per_post']) * 100:.0f}% smaller; "
             "keep the crash-safety of small parts. (body_html is the largest column; it is kept on purpose.)",
             "",

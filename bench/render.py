@@ -225,7 +225,7 @@ def _offline_section(offline, runs) -> list[str]:
     w = next((r.get("whatif") for r in offline["sizes"] if r.get("whatif")), None)
     if w:
         base = next(r for r in offline["sizes"] if r.get("whatif"))
-        out += ["", f"With the recommended pipeline/middleware/memory changes patched in (`bench/whatif/`: {w['patches']}), same cache "
+        out += ["", f"With the recommended pipeline/middleware changes patched in (`bench/whatif/`: {w['patches']}), same cache "
                 f"({base['posts_target'] // 1000}k): replay {w['replay']['thread_pages_per_s']} thread pages/s (was "
                 f"{base['replay']['thread_pages_per_s']}), peak RSS {_mib(w['replay']['peak_rss_mib'])}; rows identical to the "
                 f"unpatched replay: {w['replay_identical']['identical']}."]

@@ -38,7 +38,7 @@ def commands(quick: bool, sizes: str | None, results: Path, workdir: Path) -> di
     return {
         "parse": script("bench_parse", *(["--quick"] if quick else [])),
         "offline": script("bench_offline", "--sizes", offline_sizes, "--workdir", str(workdir),
-                          "--scaling-size", "10000" if quick else "100000", "--whatif-size", "10000" if quick else "100000"),
+                          "--scaling-size", "10000", "--whatif-size", "10000"),
         "requests": script("bench_requests", "--posts", "10000" if quick else "100000", "--workdir", str(workdir)),
         "storage": script("bench_storage", "--posts", "10000" if quick else "100000", "--workdir", str(workdir)),
         "dedupe": [PYTHON, "bench/bench_dedupe_load.py", "--rows", "1000000" if quick else "10000000",

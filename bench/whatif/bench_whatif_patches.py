@@ -67,25 +67,6 @@ def patch_user_agent() -> None:
     DesktopBrowserUserAgentProvider.get_random_ua = get_random_ua
 
 
-def patch_gc_after_flush() -> None:
-    """A full garbage collection after each Parquet part: frees cyclic garbage (a Scrapy response and its
-    cached selector refer to each other; the lxml tree behind them is C memory the collector's
-    thresholds do not see), a few tens of ms per 5,000 rows."""
-    import gc
-
-    from pipelines import parquet
-
-    original = parquet.ParquetBatchWriter.flush
-
-    def flush(self):
-        part = original(self)
-        if part is not None:
-            gc.collect()
-        return part
-
-    parquet.ParquetBatchWriter.flush = flush
-
-
 def apply(wanted: set[str]) -> None:
     from pipelines import parquet
 
@@ -95,5 +76,3 @@ def apply(wanted: set[str]) -> None:
         parquet._check_row = cheap_check_row
     if "user_agent" in wanted:
         patch_user_agent()
-    if "gc_after_flush" in wanted:
-        patch_gc_after_flush()
