@@ -212,8 +212,11 @@ def parse_thread_page(sel: Selector, url: str, dates: DateResolver) -> ThreadPag
     forum_id = forum_id_from_url(forum_crumbs[-1][1]) if forum_crumbs else None
     page, page_count = _current_page(sel)
     posts, unparsed = [], 0
-    for node in sel.xpath("//*[re:test(@id, '^post_?\\d+$')][.//*[starts-with(@id,'post_message_')] or "
-                          "contains(translate(string(.), 'DELT', 'delt'), 'deleted')]"):
+    # Post containers: ``post{id}`` (3.x), ``post_{id}`` (4.x). Plain lxml from here on: a page has
+    # dozens of posts and a dozen queries each, and parsel's per-result wrapping would dominate.
+    for node in sel.root.xpath("//*[starts-with(@id, 'post')]"):
+        if not _POST_ID.match(node.get("id", "")):
+            continue
         post = _parse_post(node, base, dates)
         if post is None:
             continue
@@ -307,32 +310,41 @@ def _quote_record(block, nested, base: str) -> dict:
     return {"author": author, "post_id": post_id, "text": text}
 
 
+def _first(values):
+    return values[0] if values else None
+
+
+def _joined(strings) -> str:
+    return " ".join(" ".join(strings).split())
+
+
 def _parse_post(node, base: str, dates: DateResolver) -> ParsedPost | None:
-    post_id = _POST_ID.match(node.attrib["id"]).group(1)
+    """One post from its container element (lxml)."""
+    post_id = _POST_ID.match(node.get("id")).group(1)
     message = node.xpath(f".//*[@id='post_message_{post_id}']")
     date_text = _post_date_text(node)
     count_link = node.xpath(f".//a[@id='postcount{post_id}']")
     if count_link:
-        position = _int(count_link[0].attrib.get("name")) or _int(count_link[0].xpath("string()").get())
+        position = _int(count_link[0].get("name")) or _int(count_link[0].xpath("string()"))
     else:
-        position = _int(" ".join(node.xpath(".//a[contains(@class,'postcounter')]//text()").getall()))
+        position = _int(_joined(node.xpath(".//a[contains(@class,'postcounter')]//text()")))
     # Prefer the thread-anchored permalink ("Link to this Post") over the short postcount link
     # (vBulletin 3: showpost.php?p=N&postcount=K); vBulletin 4's postcount anchor has no href, its
     # "#N" link (a.postcounter) is the permalink.
-    href = node.xpath(".//a[@title='Link to this Post']/@href").get()
+    href = _first(node.xpath(".//a[@title='Link to this Post']/@href"))
     if not href and count_link:
-        href = count_link[0].attrib.get("href")
+        href = count_link[0].get("href")
     if not href:
-        href = node.xpath(".//a[contains(@class,'postcounter')]/@href").get()
+        href = _first(node.xpath(".//a[contains(@class,'postcounter')]/@href"))
     url = _without_session(urljoin(base, href), base) if href else None
     author, author_id = _post_author(node, post_id)
     if not message:
-        if not _DELETED.search(node.xpath("string()").get()):
+        if not _DELETED.search(node.xpath("string()")):
             return None
         return ParsedPost(post_id=post_id, position=position, author=author, author_id=author_id,
                           posted_at=dates.parse(date_text), posted_at_text=date_text, body_text=None,
                           body_html=None, url=url, is_deleted=True)
-    message_el = message[0].root
+    message_el = message[0]
     blocks = _quote_blocks(message_el)
     quotes = [
         _quote_record(block, [other for other in blocks if block in other.iterancestors()], base)
@@ -340,13 +352,13 @@ def _parse_post(node, base: str, dates: DateResolver) -> ParsedPost | None:
     ]
     skip = frozenset(blocks)
     images = image_urls(message_el, base, skip)
-    td_post = node.xpath(f".//*[@id='td_post_{post_id}']")
-    scope = td_post[0] if td_post else node
+    scope = _first(node.xpath(f".//*[@id='td_post_{post_id}']"))
+    scope = node if scope is None else scope
     for fieldset in scope.xpath(".//fieldset[.//legend[contains(., 'Attach')]]"):
         # Not attachments: the file-type icon (images/attach/pdf.gif) beside each "Attached Files" entry and
         # vBulletin 4's paperclip icon in the legend.
-        legend = frozenset(fieldset.root.iter("legend"))
-        images += [u for u in image_urls(fieldset.root, base, legend) if u not in images and not _FILE_TYPE_ICON.search(u)]
+        legend = frozenset(fieldset.iter("legend"))
+        images += [u for u in image_urls(fieldset, base, legend) if u not in images and not _FILE_TYPE_ICON.search(u)]
     edited_by, edited_at = _edit_note(scope, dates)
     links = link_urls(message_el, base, skip)
     return ParsedPost(
@@ -375,11 +387,10 @@ def _unique(urls) -> list[str]:
 def _post_date_text(node) -> str | None:
     holder = node.xpath(".//comment()[contains(., 'status icon and date')]/..")
     if holder:
-        text = " ".join(" ".join(holder[0].xpath("./text() | ./span[contains(@class,'time')]//text()").getall()).split())
+        text = _joined(holder[0].xpath("./text() | ./span[contains(@class,'time')]//text()"))
         if text:
             return text
-    text = " ".join(" ".join(node.xpath(".//span[contains(@class,'date')]//text()").getall()).split())
-    return text or None
+    return _joined(node.xpath(".//span[contains(@class,'date')]//text()")) or None
 
 
 def _post_author(node, post_id: str) -> tuple[str | None, str | None]:
@@ -390,13 +401,13 @@ def _post_author(node, post_id: str) -> tuple[str | None, str | None]:
         link = menu[0].xpath(".//a[contains(@href,'members/') or contains(@href,'member.php')]")
     if not link:
         return None, None  # a guest: vBulletin prints the name typed in, without a member link
-    name = " ".join("".join(link[0].xpath(".//text()").getall()).split()) or None
-    return name, member_id_from_url(link[0].attrib.get("href"))
+    name = " ".join("".join(link[0].xpath(".//text()")).split()) or None
+    return name, member_id_from_url(link[0].get("href"))
 
 
 def _edit_note(scope, dates: DateResolver) -> tuple[str | None, object]:
     for holder in scope.xpath(".//*[contains(text(),'Last edited by')]"):
-        text = " ".join(" ".join(holder.xpath(".//text()").getall()).split())
+        text = _joined(holder.xpath(".//text()"))
         match = _EDITED.search(text)
         if match:
             return match.group("who"), dates.parse(match.group("when"))
@@ -408,7 +419,7 @@ def _signature(scope) -> str | None:
                       " | .//*[contains(@class,'signaturecontainer') or contains(@class,'signature')]")
     if not sig:
         return None
-    text = element_text(sig[0].root)
+    text = element_text(sig[0])
     text = re.sub(r"^_{5,}\s*", "", text).strip()
     return text or None
 
@@ -423,13 +434,13 @@ def parse_listing_page(sel: Selector, url: str, dates: DateResolver) -> ListingP
     forums: dict[str, ForumLink] = {}
     for link in sel.xpath(
         # IB skin: div#f{id} forum rows, ul.subforums lists, div.tcat category heads
-        "//*[re:test(@id, '^f\\d+$')]//a[@href][1] | //ul[contains(@class,'subforums')]//a[@href]"
+        f"//*[{_FORUM_ROW_ID}]//a[@href][1] | //ul[contains(@class,'subforums')]//a[@href]"
         " | //div[contains(@class,'tcat')]//a[@href][.//strong or normalize-space(text())]"
         # classic vB3: td#f{id} rows with their "Sub-Forums:" lists, td.tcat category rows
-        " | //td[re:test(@id, '^f\\d+$')]//a[contains(@href, 'forumdisplay.php')]"
+        f" | //td[{_FORUM_ROW_ID}]//a[contains(@href, 'forumdisplay.php')]"
         " | //td[contains(concat(' ', @class, ' '), ' tcat ')]//a[contains(@href, 'forumdisplay.php')]"
         # vB4: li#forum{id} / li#cat{id} rows and their ol.subforumlist
-        " | //li[re:test(@id, '^(forum|cat)\\d+$')]//*[contains(@class, 'forumtitle')]//a[@href]"
+        f" | //li[{_FORUM_LI_ID}]//*[contains(@class, 'forumtitle')]//a[@href]"
         " | //ol[contains(@class, 'subforumlist')]//a[@href]"
     ):
         href = canonical_url(urljoin(base, link.attrib["href"]))
@@ -438,7 +449,7 @@ def parse_listing_page(sel: Selector, url: str, dates: DateResolver) -> ListingP
         if fid and title and fid not in forums:
             forums[fid] = ForumLink(forum_id=fid, title=title, url=href)
     threads: dict[str, ThreadLink] = {}
-    for link in sel.xpath("//a[re:test(@id, '^thread_title_\\d+$')]"):
+    for link in sel.xpath(f"//a[{_THREAD_TITLE_ID}]"):
         thread = _thread_row(link, base, dates)
         threads.setdefault(thread.thread_id, thread)
     crumbs = _breadcrumbs(sel, base)
@@ -541,12 +552,23 @@ def _row_author(row) -> str | None:
 
 # --- Page kinds ----------------------------------------------------------------------------------
 
+def _id_is(prefix: str) -> str:
+    """XPath 1.0 test for ``@id`` = prefix + digits: lxml runs it in C, where EXSLT ``re:test`` calls
+    back into Python for every element of the page."""
+    return (f"(starts-with(@id, '{prefix}') and string-length(@id) > {len(prefix)}"
+            f" and translate(substring(@id, {len(prefix) + 1}), '0123456789', '') = '')")
+
+
+_THREAD_TITLE_ID = _id_is("thread_title_")
+_FORUM_ROW_ID = _id_is("f")
+_FORUM_LI_ID = f"({_id_is('forum')} or {_id_is('cat')})"
+
+
 def page_kind(sel: Selector) -> str | None:
     """"thread", "listing" or None (a page this engine does not recognise)."""
     sel = _selector(sel)
     if sel.xpath("//*[starts-with(@id,'post_message_')]"):
         return "thread"
-    if sel.xpath("//a[re:test(@id, '^thread_title_\\d+$')] | //*[re:test(@id, '^f\\d+$')]"
-                 " | //li[re:test(@id, '^(forum|cat)\\d+$')]"):
+    if sel.xpath(f"//a[{_THREAD_TITLE_ID}] | //*[{_FORUM_ROW_ID}] | //li[{_FORUM_LI_ID}]"):
         return "listing"
     return None
