@@ -4,6 +4,7 @@
     miata demo                                          # crawl a forum served on 127.0.0.1 into Parquet
     miata serve --posts 100000                          # serve a synthetic forum to crawl by hand
     miata query "SELECT site, count(*) FROM posts GROUP BY 1"   # SQL over the dataset (DuckDB)
+    miata reparse miataturbo --out data-v2              # rebuild a site from the HTTP cache, every core
     miata reddit                                        # r/Miata and r/mx5 through PRAW
     miata crawl-all                                     # cron: every forum, then Reddit, incrementally
 """
@@ -107,10 +108,12 @@ def main(argv=None) -> int:
     from miata_spiders.crawl_all import add_crawl_all_parser
     from miata_spiders.demo import add_demo_parser
     from miata_spiders.query import add_query_parser
+    from miata_spiders.reparse import add_reparse_parser
     from pipelines.reddit import add_reddit_parser
 
     add_demo_parser(sub)
     add_query_parser(sub)
+    add_reparse_parser(sub)
     add_reddit_parser(sub)
     add_crawl_all_parser(sub)
 
