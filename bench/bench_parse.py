@@ -178,10 +178,11 @@ def vbulletin_hotspots(page: dict, min_seconds: float) -> list[dict]:
     sel = HtmlResponse(url=url, body=page["body"], encoding="utf-8").selector
     post_query = ("//*[re:test(@id, '^post_?\\d+$')][.//*[starts-with(@id,'post_message_')] or "
                   "contains(translate(string(.), 'DELT', 'delt'), 'deleted')]")
-    nodes = sel.xpath(post_query)
+    # The engine's helpers take plain lxml elements (since d2e80c3).
+    nodes = [n.root for n in sel.xpath(post_query)]
     page_dates = vb._page_dates(sel, dates)
-    ids = [vb._POST_ID.match(n.attrib["id"]).group(1) for n in nodes]
-    messages = [m[0].root for n, i in zip(nodes, ids) if (m := n.xpath(f".//*[@id='post_message_{i}']"))]
+    ids = [vb._POST_ID.match(n.get("id")).group(1) for n in nodes]
+    messages = [m[0] for n, i in zip(nodes, ids) if (m := n.xpath(f".//*[@id='post_message_{i}']"))]
     starts_with = etree.XPath("//*[starts-with(@id,'post')]")
     steps = {
         "HtmlResponse + lxml parse (through parsel)": lambda: HtmlResponse(url=url, body=page["body"], encoding="utf-8").selector,
@@ -193,7 +194,7 @@ def vbulletin_hotspots(page: dict, min_seconds: float) -> list[dict]:
             vb._next_page(sel, url), vb._thread_title(sel), sel.xpath("//link[@rel='canonical']/@href").get()),
         "posts: message + postcount + permalink lookups": lambda: [
             (n.xpath(f".//*[@id='post_message_{i}']"), n.xpath(f".//a[@id='postcount{i}']"),
-             n.xpath(".//a[@title='Link to this Post']/@href").get()) for n, i in zip(nodes, ids)],
+             n.xpath(".//a[@title='Link to this Post']/@href")) for n, i in zip(nodes, ids)],
         "posts: _post_date_text": lambda: [vb._post_date_text(n) for n in nodes],
         "posts: DateResolver.parse": lambda: [page_dates.parse(vb._post_date_text(n)) for n in nodes],
         "posts: _post_author": lambda: [vb._post_author(n, i) for n, i in zip(nodes, ids)],
@@ -206,11 +207,15 @@ def vbulletin_hotspots(page: dict, min_seconds: float) -> list[dict]:
             (vb.element_text(m), vb.image_urls(m, url), vb.link_urls(m, url), vb.outer_html(m)) for m in messages],
         "whole parse_thread_page": lambda: vb.parse_thread_page(HtmlResponse(url=url, body=page["body"], encoding="utf-8"), url, dates),
         "  floor of a single-pass post parser: one iter() walk of every post's elements": lambda: [
-            sum(1 for _ in n.root.iter()) for n in nodes],
+            sum(1 for _ in n.iter()) for n in nodes],
     }
     out = []
     for name, fn in steps.items():
-        seconds = seconds_per_page(lambda _: fn(), [page], min_seconds / 5)
+        try:
+            seconds = seconds_per_page(lambda _: fn(), [page], min_seconds / 5)
+        except (TypeError, AttributeError, IndexError) as error:  # a private helper changed its signature
+            print(f"hot spot {name!r} not measured: {error}", file=sys.stderr)
+            continue
         out.append({"step": name, "ms": round(seconds * 1e3, 3)})
     return out
 

@@ -28,14 +28,14 @@ def recommendations(parse, offline, storage) -> list[str]:
             f"The lxml parse is {parse_ms} ms of the {whole} ms; the rest is XPath evaluation, almost all of it per post: "
             "about a dozen descendant queries per post (`.//*[contains(text(),'Last edited by')]`, "
             "`.//comment()[...]`, `.//*[self::label or self::div][normalize-space(text())='Quote:']`, ...), each "
-            "re-scanning the post's sub-tree, each result wrapped in a new parsel `Selector`. Walking every post's "
+            "re-scanning the post's sub-tree (until d2e80c3, each result was also wrapped in a parsel `Selector`). Walking every post's "
             f"elements once costs {floor} ms a page. Changes, all in `miata_spiders/engines/vbulletin.py` (the XenForo "
             "and phpBB parsers are built the same way and would gain the same way):",
             "",
             "1. `parse_thread_page`: find posts with `//*[starts-with(@id,'post')]` and filter ids with `_POST_ID.match` in "
             "Python, instead of `re:test(...)`, which calls back into Python's `re` for every element of the page "
             f"({_step(parse, 'post nodes')} ms -> {_step(parse, '  proposed')} ms). Same in `parse_listing_page` "
-            "(`thread_title_`) and `page_kind` (`^f\\d+$`).",
+            "(`thread_title_`) and `page_kind` (`^f\\d+$`). (d2e80c3 made this change.)",
             "2. `_parse_post` and its helpers (`_post_date_text`, `_post_author`, `_quote_blocks`, `_edit_note`, "
             "`_signature`): one pass over `node.root.iter()` (elements and comments) that records, by id and class, the "
             "message, postcount link, permalink, postmenu, the date comment's parent, the signature comment, the edit "
@@ -56,8 +56,9 @@ def recommendations(parse, offline, storage) -> list[str]:
     gain = ""
     if w:
         gain = (f" Patched in together (`bench/whatif/`, same {w_row['posts_target'] // 1000}k cache, rows identical), they take the "
-                f"replay from {w_row['replay']['thread_pages_per_s']} to {w['replay']['thread_pages_per_s']} thread pages/s and "
-                f"`miata reparse` from {w_row['reparse'][0]['thread_pages_per_s']} to {w['reparse']['thread_pages_per_s']}.")
+                f"replay from {w_row['replay']['thread_pages_per_s']} to {w['replay']['thread_pages_per_s']} thread pages/s "
+                f"({w_row['replay'].get('cpu_ms_per_page')} -> {w['replay'].get('cpu_ms_per_page')} CPU ms a page) and "
+                f"`miata reparse` from {w_row['reparse'][0].get('cpu_ms_per_page')} to {w['reparse'].get('cpu_ms_per_page')} CPU ms a page.")
     writer = (storage or {}).get("writer", {})
     out += [
         "### Pipelines and middleware: per-item and per-request costs as large as the parse itself",
@@ -89,7 +90,8 @@ def recommendations(parse, offline, storage) -> list[str]:
         out += [
             "### Memory of long crawls",
             "",
-            "Replay peak RSS by size: " + ", ".join(f"{p // 1000}k posts {m} MiB" for p, m in rss) + ". What grows with the "
+            "Replay peak RSS by size: " + ", ".join(f"{p // 1000}k posts {m} MiB" for p, m in rss) + " (projected to 1M "
+            "posts in the targets table). What grows with the "
             "crawl: `pipelines/dedupe.py` `SeenPosts._run` keeps every post of the run as a Python str -> tuple(bytes) "
             "(~200 bytes a post, ~200 MB at 1M); `BaseForumSpider._listed` keeps a `ThreadLink` per thread and "
             "`_scheduled_threads` a str per thread; Scrapy's dupefilter a fingerprint per request.",

@@ -73,12 +73,25 @@ def main() -> None:
                           "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                           # Other jobs on the machine slow wall-clock figures: a load above the benchmark's own
                           # processes says so (1-minute load averages, before and after).
-                          "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
+                          "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+                          "commit": _commit()}
             (results / "runs.json").write_text(json.dumps(runs, indent=2))
     from render import render
 
-    doc.write_text(render(results, runs, machine(), " ".join(_relative([PYTHON, *sys.argv]))))
+    shown = ".venv/bin/python bench/run_all.py" + (" --quick" if args.quick else "")
+    doc.write_text(render(results, runs, machine(), shown))
     print(f"wrote {doc}", file=sys.stderr)
+
+
+def _commit() -> str:
+    """The code measured: HEAD, and whether the working tree differed from it."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "miata_spiders", "pipelines")
+    return head + (" + uncommitted changes" if dirty else "")
 
 
 def _relative(cmd: list[str]) -> list[str]:
