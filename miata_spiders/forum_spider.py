@@ -178,7 +178,9 @@ class BaseForumSpider(scrapy.Spider):
         self._state_loaded = False
         self._scheduled_threads: set[str] = set()
         self._forum_was_complete: dict[str, bool] = {}
-        self._listed: dict[str, object] = {}  # thread id -> its row in a real (not moved-stub) listing
+        # thread id -> (reply count, last post time) from its row in a real (not moved-stub) listing;
+        # only these two, not the whole row: a big forum lists millions of threads over a crawl.
+        self._listed: dict[str, tuple] = {}
         self._moved_stubs: dict[str, object] = {}
 
     @property
@@ -248,7 +250,7 @@ class BaseForumSpider(scrapy.Spider):
                 self._moved_stubs.setdefault(thread.thread_id, thread)
                 decisions.append("moved")
                 continue
-            self._listed[thread.thread_id] = thread
+            self._listed[thread.thread_id] = (thread.reply_count, thread.last_post_at)
             decision, request = self._thread_request(thread)
             decisions.append(decision)
             if request is not None:
@@ -350,14 +352,16 @@ class BaseForumSpider(scrapy.Spider):
             item.url = self.unbase(item.url)
             yield item
         # The thread's row in a real listing, if one was seen by now, knows its reply count.
-        listed = self._listed.get(page.thread_id) or response.meta.get("listed_thread")
+        row = response.meta.get("listed_thread")
+        reply_count, last_post_at = self._listed.get(page.thread_id) or (
+            (row.reply_count, row.last_post_at) if row else (None, None))
         yield ThreadProgress(
             site=self.name, thread_id=page.thread_id, forum_id=page.forum_id, thread_url=thread_url,
             page=page.page, page_url=self.unbase(self.parser.canonical_url(response.url)),
             last_position=max((p.position for p in page.posts if p.position), default=None),
             has_next_page=page.next_page is not None,
-            reply_count=listed.reply_count if listed else None,
-            last_post_at=listed.last_post_at.isoformat() if listed and listed.last_post_at else None,
+            reply_count=reply_count,
+            last_post_at=last_post_at.isoformat() if last_post_at else None,
         )
         if page.next_page:
             yield response.follow(
