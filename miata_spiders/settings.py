@@ -28,7 +28,8 @@ MIATA_FULL_CRAWL = False
 # --- Politeness -------------------------------------------------------------------------------
 # Forums are run by volunteers or ad-funded companies who ban aggressive crawlers: obey robots.txt.
 ROBOTSTXT_OBEY = True
-# One request at a time per site: a forum thread page is expensive to render on the server side.
+# At most two requests in flight per site (AutoThrottle aims lower still): a forum thread page is
+# expensive to render on the server side, and forums ban crawlers that hammer them.
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 CONCURRENT_REQUESTS = 8
 # Floor between two requests to the same site, in seconds; AutoThrottle only ever raises it.
