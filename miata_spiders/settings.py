@@ -39,7 +39,7 @@ DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
-# Less than one request in flight per site on average: we are a guest on the server.
+# About one request in flight per site on average: we are a guest on the server.
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 60
 
@@ -75,7 +75,7 @@ HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
 HTTPCACHE_POLICY = "miata_spiders.httpcache.CompletePagePolicy"
 HTTPCACHE_GZIP = True
 
-# --- Pipelines: validate -> dedupe -> write, in that order -----------------------------------
+# --- Pipelines: dedupe -> write Parquet -> record progress, in that order ----------------------
 ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 300,
     "pipelines.parquet.ParquetPipeline": 800,
