@@ -1,13 +1,12 @@
-"""Forum-software parsers. Each engine module offers the same pure functions:
-
-``page_kind(sel)`` -> "thread" | "listing" | None, ``parse_listing_page(sel, url, dates)``,
-``parse_thread_page(sel, url, dates)`` and ``canonical_url(url)``.
+"""Forum-software parsers. Each engine is a ``ForumEngine`` (see ``engines/base.py``): URL facts,
+``page_kind``, ``parse_listing_page``, ``parse_thread_page``, with posts read field by field.
 """
 
 from importlib import import_module
-from types import ModuleType
 
-# engine name used by spiders -> module implementing it
+from miata_spiders.engines.base import ForumEngine
+
+# engine name used by spiders -> module implementing it (the module's ``ENGINE`` is the engine)
 ENGINES = {
     "ib-vbulletin": "miata_spiders.engines.vbulletin",
     "vbulletin": "miata_spiders.engines.vbulletin",
@@ -16,8 +15,11 @@ ENGINES = {
 }
 
 
-def get_engine(name: str) -> ModuleType:
+def get_engine(name: str) -> ForumEngine:
     try:
-        return import_module(ENGINES[name])
+        module = import_module(ENGINES[name])
     except KeyError:
         raise ValueError(f"unknown forum engine {name!r}; known engines: {', '.join(sorted(ENGINES))}") from None
+    # Until every module exposes its ForumEngine instance as ENGINE, the module itself offers the same
+    # functions.
+    return getattr(module, "ENGINE", module)

@@ -72,6 +72,8 @@ class ThreadPage:
     canonical_url: str | None = None
     # Dates on the page that could not be read (the post keeps posted_at=None).
     unparsed_dates: int = 0
+    # Post containers that raised while being read (each counted and skipped, its neighbours kept).
+    parse_errors: int = 0
 
 
 def to_dict(record) -> dict:
