@@ -33,6 +33,124 @@ def test_printed_dates_resolve_to_utc(dates, printed, utc):
     assert dates.parse(printed) == datetime.fromisoformat(utc)
 
 
+@pytest.mark.parametrize(
+    "printed, utc",
+    [
+        # Internet Brands skin: absolute dates and Today/Yesterday split from the time by "|".
+        ("Mar 3, 2021 | 10:05 PM", "2021-03-04T03:05:00+00:00"),
+        ("Today | 09:14 AM", "2026-11-25T14:14:00+00:00"),
+        ("Yesterday | 11:00 PM", "2026-11-25T04:00:00+00:00"),
+        # vBulletin 3 with a site-chosen ISO-like format (AnimeSuki).
+        ("2016-02-01, 02:21", "2016-02-01T07:21:00+00:00"),
+        # phpBB 3.0: weekday, month name, lower-case am/pm.
+        ("Sun May 26, 2019 4:34 pm", "2019-05-26T20:34:00+00:00"),
+        # XenForo 1 title attribute, and a spelled-out month with an ordinal.
+        ("Oct 19, 2014 at 8:27 PM", "2014-10-20T00:27:00+00:00"),
+        ("November 21st, 2010 at 10:51 AM", "2010-11-21T15:51:00+00:00"),
+        # Machine-readable forms carry their own offset: the page timezone does not apply.
+        ("2010-11-21T10:51:58+0000", "2010-11-21T10:51:58+00:00"),
+        ("2013-02-04T15:26:26.278-05:00", "2013-02-04T20:26:26+00:00"),
+        ("2019-03-24T19:54:11Z", "2019-03-24T19:54:11+00:00"),
+        ("1290336718", "2010-11-21T10:51:58+00:00"),  # XenForo data-time
+        # Two-digit years: this century unless that would be more than a year ahead.
+        ("03-17-98", "1998-03-17T05:00:00+00:00"),
+        ("11-24-26 10:00 PM", "2026-11-25T03:00:00+00:00"),
+        ("12:47 p.m.", None),  # a time without a day
+    ],
+)
+def test_more_english_and_machine_forms(dates, printed, utc):
+    expected = datetime.fromisoformat(utc) if utc else None
+    assert dates.parse(printed) == expected
+
+
+BERLIN = ZoneInfo("Europe/Berlin")  # UTC+1 in November and early March, UTC+2 in summer
+
+
+@pytest.mark.parametrize(
+    "printed, utc",
+    [
+        # German vBulletin 4: dotted dates are day-first, Heute/Gestern.
+        ("03.03.2011, 14:17", "2011-03-03T13:17:00+00:00"),
+        ("15.06.2016, 08:05", "2016-06-15T06:05:00+00:00"),
+        ("Heute, 14:17", "2026-11-25T13:17:00+00:00"),
+        ("Gestern, 09:30", "2026-11-24T08:30:00+00:00"),
+        ("Gestern um 14:17 Uhr", "2026-11-24T13:17:00+00:00"),
+        # French, Spanish, Italian, Dutch day words.
+        ("Aujourd'hui à 09h05", "2026-11-25T08:05:00+00:00"),
+        ("Aujourd’hui, 09:05", "2026-11-25T08:05:00+00:00"),
+        ("Hier à 14h17", "2026-11-24T13:17:00+00:00"),
+        ("Hoy, 14:17", "2026-11-25T13:17:00+00:00"),
+        ("Ayer a las 14:17", "2026-11-24T13:17:00+00:00"),
+        ("Oggi, 14:17", "2026-11-25T13:17:00+00:00"),
+        ("Ieri alle 14:17", "2026-11-24T13:17:00+00:00"),
+        ("Vandaag, 14:17", "2026-11-25T13:17:00+00:00"),
+        ("Gisteren om 14:17", "2026-11-24T13:17:00+00:00"),
+        # Month names in the forum's language.
+        ("3. März 2011, 14:17", "2011-03-03T13:17:00+00:00"),
+        ("Donnerstag, 3. März 2011, 14:17", "2011-03-03T13:17:00+00:00"),
+        ("3. März 2011", "2011-03-02T23:00:00+00:00"),
+        ("3 mars 2011", "2011-03-02T23:00:00+00:00"),
+        ("1er mars 2011 à 14h17", "2011-03-01T13:17:00+00:00"),
+        ("3 de marzo de 2011", "2011-03-02T23:00:00+00:00"),
+        ("3 marzo 2011, 14:17", "2011-03-03T13:17:00+00:00"),
+        ("3 maart 2011 14:17", "2011-03-03T13:17:00+00:00"),
+        ("le 3 mars 2011", "2011-03-02T23:00:00+00:00"),  # read by dateparser, the last resort
+        ("3 mars", None),  # no year: not a guess
+    ],
+)
+def test_european_forms(printed, utc):
+    # date_order MDY on purpose: it never applies to dotted or spelled-out dates.
+    berlin = DateResolver(tz=BERLIN, now=NOW, date_order="MDY")
+    expected = datetime.fromisoformat(utc) if utc else None
+    assert berlin.parse(printed) == expected
+
+
+@pytest.mark.parametrize(
+    "printed, back",
+    [
+        ("5 minutes ago", timedelta(minutes=5)),
+        ("1 hour ago", timedelta(hours=1)),
+        ("2 days ago", timedelta(days=2)),
+        ("vor 5 Minuten", timedelta(minutes=5)),
+        ("vor einer Stunde", timedelta(hours=1)),
+        ("il y a 5 minutes", timedelta(minutes=5)),
+        ("hace 3 horas", timedelta(hours=3)),
+        ("5 minuti fa", timedelta(minutes=5)),
+        ("10 minuten geleden", timedelta(minutes=10)),
+    ],
+)
+def test_relative_ages_in_several_languages(dates, printed, back):
+    assert dates.parse(printed) == (NOW - back).astimezone(timezone.utc)
+
+
+@pytest.mark.parametrize("printed", ["2 months ago", "a year ago", "vor 3 Monaten"])
+def test_ages_too_coarse_to_place_are_none(dates, printed):
+    assert dates.parse(printed) is None
+
+
+def test_dotted_dates_are_day_first_whatever_the_site_order():
+    us = DateResolver(tz="UTC", now=NOW, date_order="MDY")
+    assert us.parse("04.09.2015") == datetime(2015, 9, 4, tzinfo=timezone.utc)
+    assert us.parse("04-09-2015") == datetime(2015, 4, 9, tzinfo=timezone.utc)
+
+
+def test_same_text_resolves_per_resolver_not_per_cache():
+    """Readings are cached per text; the timezone and crawl time must still be each resolver's own."""
+    london = DateResolver(tz="Europe/London", now=NOW)
+    new_york = DateResolver(tz=NEW_YORK, now=NOW)
+    a_day_later = DateResolver(tz=NEW_YORK, now=NOW + timedelta(days=1))
+    assert london.parse("Today, 09:14 AM") == datetime(2026, 11, 25, 9, 14, tzinfo=timezone.utc)
+    assert new_york.parse("Today, 09:14 AM") == datetime(2026, 11, 25, 14, 14, tzinfo=timezone.utc)
+    assert a_day_later.parse("Today, 09:14 AM") == datetime(2026, 11, 26, 14, 14, tzinfo=timezone.utc)
+    assert new_york.with_tz(timezone(timedelta(hours=-5))).parse("03-17-18 12:02 AM") == datetime(
+        2018, 3, 17, 5, 2, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("printed", ["31.02.2011, 14:17", "Today, 25:00", "Today, 13:00 PM", "2011-13-01"])
+def test_impossible_dates_are_none(dates, printed):
+    assert dates.parse(printed) is None
+
+
 def test_relative_ages_count_back_from_the_crawl_time(dates):
     assert dates.parse("5 minutes ago") == (NOW - timedelta(minutes=5)).astimezone(timezone.utc)
     assert dates.parse("an hour ago") == (NOW - timedelta(hours=1)).astimezone(timezone.utc)
