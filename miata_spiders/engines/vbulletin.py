@@ -1,16 +1,17 @@
-"""vBulletin page parsers for three generations of markup, keyed on the ids vBulletin itself prints
-(``post{id}`` / ``post_{id}``, ``post_message_{id}``, ``postcount{id}``, ``postmenu_{id}``,
-``thread_title_{id}``, ``f{id}`` / ``forum{id}``), which every skin keeps:
+"""vBulletin 3 and 4 on the ``ForumEngine`` interface, for three generations of markup, keyed on the ids
+vBulletin itself prints (``post{id}`` / ``post_{id}``, ``post_message_{id}``, ``postcount{id}``,
+``postmenu_{id}``, ``thread_title_{id}``, ``f{id}`` / ``forum{id}``), which every skin keeps:
 
 - Internet Brands' customised vBulletin 3.8/3.9 "nextgen" skin (MiataTurbo.net, rennlist, pprune):
   ``div.tbox``/``div.trow`` layout, SEO URLs; see docs/engines/ib-vbulletin.md;
 - classic vBulletin 3.8 (forum.miata.net): table layout, ``showthread.php?t=N`` URLs with session ids;
-- vBulletin 4.x: ``li.postcontainer`` posts, ``li.threadbit`` rows, ``li.forumbit_*`` forum rows and
-  friendly URLs ``showthread.php/N-slug`` / ``showthread.php?N-slug``.
+- vBulletin 4.x: ``li.postcontainer`` posts (postbit, postbitlegacy, postbitim, "noavatar" user blocks),
+  ``li.threadbit`` rows, ``li.forumbit_*`` forum rows and friendly URLs ``showthread.php/N-slug``.
 
-docs/engines/vbulletin.md describes the classic and 4.x markup and where it comes from.
-
-Every function is pure: a parsel ``Selector`` (or Scrapy response) and its URL in, records out.
+Skins move the rest around (the date into the user-info column, the post number into plain text, the
+member link to an SEO URL, the quote header into German), so each field tries what the software
+guarantees first and falls back on principles, not on one skin's class names: see ``VBulletinFields``
+and docs/engines/vbulletin.md.
 """
 
 from __future__ import annotations
@@ -18,22 +19,39 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import timedelta, timezone
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
-
-from parsel import Selector
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from miata_spiders.dates import DateResolver, offset_from_footer
-from miata_spiders.engines.html_text import element_text, image_urls, link_urls, outer_html
-from miata_spiders.engines.records import ForumLink, ListingPage, ParsedPost, ThreadLink, ThreadPage
+from miata_spiders.engines.base import (
+    ForumEngine,
+    PostFields,
+    as_selector,
+    canonical_base_url,
+    canonical_link,
+    classes,
+    clean_query,
+    first,
+    has_class,
+    id_is,
+    machine_time,
+    quote_children,
+    text_of,
+    to_int,
+    unique,
+    xpath,
+)
+from miata_spiders.engines.html_text import element_text, image_urls, iter_own
+from miata_spiders.engines.records import ForumLink, ListingPage, ThreadLink, ThreadPage
 
 NAME = "vbulletin"
 
-# Query parameters that identify a visit, not a page: session ids, IB's preloading flag, sort echoes.
-_VOLATILE_PARAMS = {"s", "ispreloading", "sid", "highlight"}
+# Query parameters that identify a visit, not a page: session ids, IB's preloading flag, search echoes.
+_VOLATILE_PARAMS = frozenset({"s", "ispreloading", "sid", "highlight"})
 _POST_ID = re.compile(r"^post_?(\d+)$")
 _THREAD_IN_QUERY = re.compile(r"[?&](?:amp;)?t=(\d+)")
 _FORUM_IN_QUERY = re.compile(r"[?&](?:amp;)?f=(\d+)")
-_POST_IN_LINK = re.compile(r"#post_?(\d+)|[?&](?:amp;)?p=(\d+)")
+# A link to a quoted post: showthread.php?p=123#post123, #post_123, IB's /123-post4.html, post-123.
+_POST_IN_LINK = re.compile(r"#post_?(\d+)|[?&](?:amp;)?p=(\d+)|/(\d+)-post\d+\.html|\bpost-(\d+)")
 # vBulletin 4 friendly URLs: showthread.php/123-slug ("advanced"), showthread.php?123-slug ("basic"),
 # threads/123-slug ("mod_rewrite"); forums likewise, with /pageN appended for later pages.
 _FRIENDLY_THREAD = re.compile(r"(?:showthread\.php[/?]|/threads/)(\d+)(?:-[^/?#&]*)?(?:/page(\d+))?")
@@ -44,41 +62,98 @@ _ARCHIVE = re.compile(r"^(?P<root>.*/)archive/index\.php/(?P<kind>[tf])-(?P<id>\
 _IB_FORUM_URL = re.compile(r"^/(?:[^/]+-)?(\d+)/(?:index(\d+)\.html)?$")
 _IB_THREAD_URL = re.compile(r"^/[^/]+/(?:[^/]*-)?(\d+)/(?:page(\d+)/)?$")
 _IB_THREAD_HTML = re.compile(r"^/[^/]+/(\d+)-[^/]*?(?:-(\d+))?\.html$")
+# Member URLs: member.php?u=N, member.php/N-name, member.php?N-name, members/N-name/, members/N_name.html,
+# members/name.N/, members/name-N/ (IB), and a bare ?u=N (search.php?do=finduser&u=N names the same member).
 _MEMBER_ID = re.compile(
-    r"(?:members/(?:(\d+)-[^/]*|[^/]*?-(\d+))/?$)|member\.php[/?](\d+)|[?&](?:amp;)?u(?:serid)?=(\d+)")
-_EDITED = re.compile(r"Last edited by\s*(?P<who>.+?)\s*;\s*(?P<when>.+?)\s*\.?\s*(?:Reason:.*)?$", re.S)
-_DELETED = re.compile(r"\b(deleted|moderated|awaiting moderation)\b", re.I)
-_COUNT = re.compile(r"[\d,.]+")
+    r"members/(\d+)(?:[-_][^/?#]*)?/?(?=$|[?#])"
+    r"|members/[^/?#]*?[.-](\d+)/?(?=$|[?#])"
+    r"|member\.php[/?](\d+)"
+    r"|[?&](?:amp;)?u(?:serid)?=(\d+)")
+# Which pages are no forum: the home page, the forum index, the CMS front page.
+_INDEX_PAGE = re.compile(r"(?:^|/)(?:index|forum|forums|content|home|portal)\.php$|^/?$")
+# "Last edited by X; 06-15-2016 at 05:21 PM." and its translations ("Zuletzt geändert von X (Heute um 14:20 Uhr)").
+_EDITED = re.compile(
+    r"(?:Last edited by|Zuletzt (?:bearbeitet|geändert|editiert) von|Geändert von|Bearbeitet von|"
+    r"Dernière (?:modification|édition) par|Modifié par|Última edición por|Editado por|"
+    r"Ultima modifica di|Modificato da|Laatst bewerkt door)\s*"
+    r"(?P<who>[^;(]+?)\s*[;(]\s*(?P<when>[^)]+?)\s*\)?\s*\.?\s*(?:(?:Reason|Grund|Raison|Motivo|Reden)\s*:.*)?$",
+    re.S | re.I)
+_DELETED = re.compile(r"\b(deleted|moderated|awaiting moderation|gelöscht|moderiert|supprimé|modéré)\b", re.I)
 _SESSION_HASH = re.compile(r"(?:amp;)*s=[0-9a-fA-F]{32}")
 _FILE_TYPE_ICON = re.compile(r"/images/attach/[^/]+$")
+_POSITION_TEXT = re.compile(r"^(?:\D{0,12}\s)?#\s?(\d{1,9})$")
+_CLOCK = re.compile(r"\d:\d\d")
+_CODE_HEADER = re.compile(r"code|php|html", re.I)
+_PAGE_OF = re.compile(r"(?:Page|Seite|Página|Pagina)\s+(\d+)\s+(?:of|von|de|di|sur|van)\s+(\d+)", re.I)
+# Footers in other languages, mapped to the English form dates.offset_from_footer reads.
+_FOOTER_FORMS = re.compile(r"Alle Zeitangaben in (?:WEZ|GMT|UTC)|Todas las horas son (?:GMT|UTC)|"
+                           r"Tutti gli orari sono (?:GMT|UTC)|Fuseau horaire (?:GMT|UTC)", re.I)
+
+# --- queries (compiled once) -------------------------------------------------------------------------
+_POSTS = xpath(f"//*[{id_is('post')} or {id_is('post_')}]")
+_ANY_MESSAGE = xpath("//*[starts-with(@id, 'post_message_')][1]")
+_THREAD_TITLE_ID = id_is("thread_title_")
+_FORUM_ROW_ID = id_is("f")
+_FORUM_LI_ID = f"({id_is('forum')} or {id_is('cat')})"
+_ANY_LISTING_ROW = xpath(f"(//a[{_THREAD_TITLE_ID}] | //*[{_FORUM_ROW_ID}] | //li[{_FORUM_LI_ID}])[1]")
+
+_BY_ID = xpath(".//*[@id=$id]")
+_POSTCOUNT = xpath(".//a[@id=$id]")
+_POSTCOUNTER = xpath(f".//a[{has_class('postcounter')}]")
+_PERMALINK = xpath(".//a[@title='Link to this Post']/@href")
+_STATUS_DATE_HOLDER = xpath(".//comment()[contains(., 'status icon and date')]/..")
+_DATE_IN_HOLDER = xpath("./text() | ./span[contains(@class, 'time')]//text()")
+_TIMES = xpath(".//time[@datetime] | .//*[@data-time or @data-timestamp]")
+_DATE_SPANS = xpath(".//span[contains(@class, 'date')]")
+_USERNAME_LINKS = xpath(".//a[contains(@class, 'username')]")
+_MEMBER_LINKS = xpath(".//a[contains(@href, 'member')]")
+_GUEST_NAMES = xpath(f".//*[{has_class('username')} or {has_class('bigusername')}]")
+_EDIT_NOTES = xpath(
+    ".//*[contains(@class, 'lastedited')]"
+    " | .//*[text()[contains(., 'Last edited by') or contains(., 'ändert von') or contains(., 'bearbeitet von')"
+    " or contains(., 'editiert von') or contains(., 'Bearbeitet von') or contains(., 'modification par')"
+    " or contains(., 'Modifié par') or contains(., 'edición por') or contains(., 'Editado por')"
+    " or contains(., 'modifica di') or contains(., 'Modificato da') or contains(., 'bewerkt door')]]")
+_SIGNATURES = xpath(".//comment()[normalize-space(.)='sig']/following-sibling::*[1]"
+                    " | .//*[contains(@class, 'signaturecontainer') or contains(@class, 'signature')]")
+_ATTACHMENT_BOXES = xpath(".//fieldset[legend] | .//div[contains(@class, 'attachments')]")
+_QUOTE_CONTAINER = xpath(f"./div[{has_class('bbcode_quote')}]/div[{has_class('quote_container')}]")
+_TABLE_CELL = xpath("(./tr/td | ./tbody/tr/td)[1]")
+
+_BASE_FOOTER = xpath("//text()[contains(., 'All times are') or contains(., 'Alle Zeitangaben')"
+                     " or contains(., 'Todas las horas') or contains(., 'Tutti gli orari')"
+                     " or contains(., 'Fuseau horaire')]")
+_SCHEMA_CRUMBS = xpath("//*[@itemtype='http://schema.org/ListItem' or @itemtype='https://schema.org/ListItem'"
+                       " or @itemtype='http://data-vocabulary.org/Breadcrumb']")
+_SCHEMA_CRUMB_LINK = xpath(".//a[@itemprop='item' or @itemprop='url']")
+_SCHEMA_CRUMB_NAME = xpath(".//*[@itemprop='name' or @itemprop='title']")
+_FIRST_LINK = xpath(".//a[@href][not(starts-with(@href, 'javascript'))][not(@onclick) or @itemprop]")
+# classic vBulletin 3.8: span.navbar links inside td.navbar; vBulletin 4: #breadcrumb li.navbithome/navbit
+_NAV_CRUMBS = xpath("//span[@class='navbar']/a"
+                    " | //*[@id='breadcrumb']//li[contains(@class, 'navbit')]/a"
+                    " | //*[@id='breadcrumb']//li[contains(@class, 'navbit')]/span/a")
+_NEXT_LINKS = (xpath("//a[@id='mb_pagenext']/@href"), xpath("//head/link[@rel='next']/@href"),
+               xpath("//div[contains(@class, 'pagenav')]//a[@rel='next']/@href"),
+               xpath("//a[@rel='next'][not(starts-with(@href, 'javascript'))]/@href"))
+_PAGE_CURRENT = xpath("//*[@id='mb_page_current']//text()")
+_PAGE_TOTAL = xpath("//*[@id='mb_page_total']//text()")
+_PAGE_NAV_TEXT = xpath("//*[contains(@class, 'pagenav') or contains(@class, 'pagination')]//text()")
+_THREAD_ID_INPUT = xpath("//input[@name='t']/@value")
+_THREAD_LINKS = xpath(
+    "//a[contains(@href, 'newreply.php') or contains(@href, 'subscription.php') or contains(@href, 'printthread.php')"
+    " or contains(@href, 'sendmessage.php') or contains(@href, 'showthread.php')]/@href"
+    " | //input[@class='backup_url' or @name='backup_url']/@value | //link[@rel='canonical']/@href")
+_TITLE_QUERIES = tuple(xpath(q) for q in (
+    "//h1[contains(@class, 'threadtitle')]//text()", "//h1//strong[@itemprop='name']//text()",
+    "//*[@id='pagetitle']//*[contains(@class, 'threadtitle')]//text()",  # vBulletin 4
+    "//td[@class='navbar']/strong//text()"))
+_LISTING_TITLE_QUERIES = tuple(xpath(q) for q in (
+    "//*[@id='pagetitle']//*[contains(@class, 'forumtitle')]//text()",  # vBulletin 4
+    "//h1//strong[@itemprop='name']//text()", "//h1//text()", "//td[@class='navbar']/strong//text()"))
+_HTML_TITLE = xpath("//title//text()")
 
 
 # --- URLs ----------------------------------------------------------------------------------------
-
-def canonical_url(url: str) -> str:
-    """The form of a URL we store and de-duplicate on: no session id, no fragment, no IB preload flag;
-    an archive view (``archive/index.php/t-N.html``) is the thread (or forum) it shows."""
-    parts = urlsplit(url)
-    archive = _ARCHIVE.match(parts.path)
-    if archive:
-        script, key = ("showthread.php", "t") if archive["kind"] == "t" else ("forumdisplay.php", "f")
-        return urlunsplit((parts.scheme, parts.netloc, archive["root"] + script, f"{key}={archive['id']}", ""))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, _clean_query(parts.query), ""))
-
-
-def _clean_query(query: str) -> str:
-    """The query without the parameters that identify a visit (``s=`` session ids...). Parameters are
-    kept as written: vBulletin 4's ``showthread.php?123-slug`` has a key without a value, which a
-    parse/re-encode round trip would turn into ``123-slug=``."""
-    kept = []
-    for part in query.split("&"):
-        # "&amp;s=" survives in hrefs that were escaped twice, and in URLs copied out of page source.
-        while part.lower().startswith("amp;"):
-            part = part[4:]
-        if part and unquote(part.split("=", 1)[0]).lower() not in _VOLATILE_PARAMS:
-            kept.append(part)
-    return "&".join(kept)
-
 
 def _without_session(url: str, base: str) -> str:
     """A URL printed in a post (permalink, link to a thread, attachment) without its session id; the
@@ -86,71 +161,32 @@ def _without_session(url: str, base: str) -> str:
     forum's own absolute links, seen from a mirror, are such a host); the rest stays as written."""
     parts = urlsplit(url)
     if parts.netloc == urlsplit(base).netloc:
-        query = _clean_query(parts.query)
+        query = clean_query(parts.query, _VOLATILE_PARAMS)
     else:
         query = "&".join(p for p in parts.query.split("&") if not _SESSION_HASH.fullmatch(p))
     return urlunsplit(parts._replace(query=query))
 
 
-def forum_id_from_url(url: str) -> str | None:
-    match = _FORUM_IN_QUERY.search(url)
-    if match and "forumdisplay" in url:
-        return match.group(1)
-    match = _FRIENDLY_FORUM.search(url)
-    if match:
-        return match.group(1)
-    path = urlsplit(url).path
-    archive = _ARCHIVE.match(path)
-    if archive:
-        return archive["id"] if archive["kind"] == "f" else None
-    match = _IB_FORUM_URL.match(path)
-    return match.group(1) if match else None
-
-
-def thread_id_from_url(url: str) -> str | None:
-    if "showthread" in url:
-        match = _THREAD_IN_QUERY.search(url)
-        if match:
-            return match.group(1)
-    match = _FRIENDLY_THREAD.search(url)
-    if match:
-        return match.group(1)
-    path = urlsplit(url).path
-    archive = _ARCHIVE.match(path)
-    if archive:
-        return archive["id"] if archive["kind"] == "t" else None
-    for pattern in (_IB_THREAD_URL, _IB_THREAD_HTML):
-        match = pattern.match(path)
-        if match:
-            return match.group(1)
-    return None
-
-
-def member_id_from_url(url: str | None) -> str | None:
+def _member_id(url: str | None) -> str | None:
     match = _MEMBER_ID.search(url or "")
     return next((g for g in match.groups() if g), None) if match else None
 
 
-def _base_url(sel: Selector, url: str) -> str:
-    base = sel.xpath("//head/base/@href").get()
-    return urljoin(url, base) if base else url
+def _quoted_post_id(href: str | None) -> str | None:
+    match = _POST_IN_LINK.search(href or "")
+    return next((g for g in match.groups() if g), None) if match else None
 
 
-def _int(text: str | None) -> int | None:
-    match = _COUNT.search(text or "")
-    if not match:
-        return None
-    digits = re.sub(r"[,.]", "", match.group(0))
-    return int(digits) if digits else None
+# --- page facts ------------------------------------------------------------------------------------
 
-
-def _page_dates(sel: Selector, dates: DateResolver) -> DateResolver:
+def _page_dates(root, dates: DateResolver) -> DateResolver:
     """vBulletin renders every date on a page with one offset: the viewer's offset plus an hour while
     DST is on, whatever the date (its ``vbdate()`` applies a single ``hourdiff``). The footer prints the
     offset without the DST hour ("All times are GMT -5." all summer long). So: the site's offset at the
     time the page was rendered, checked against the footer; a footer that disagrees with the declared
     timezone altogether wins, and so does a footer on a site that declared none."""
-    footer = offset_from_footer(" ".join(sel.xpath("//text()[contains(., 'All times are')]").getall()))
+    text = " ".join(_BASE_FOOTER(root))
+    footer = offset_from_footer(_FOOTER_FORMS.sub("All times are GMT", text))
     current = dates.now.astimezone(dates.tz).utcoffset()
     if footer is not None:
         printed = footer.utcoffset(None)
@@ -159,357 +195,498 @@ def _page_dates(sel: Selector, dates: DateResolver) -> DateResolver:
     return dates.with_tz(timezone(current))
 
 
-def _next_page(sel: Selector, base: str) -> str | None:
-    href = (
-        sel.css("a#mb_pagenext::attr(href)").get()
-        or sel.xpath("//link[@rel='next']/@href").get()
-        or sel.xpath("//div[contains(@class,'pagenav')]//a[@rel='next']/@href").get()
-        or sel.xpath("//a[@rel='next'][not(starts-with(@href,'javascript'))]/@href").get()
-    )
-    if not href or href.startswith("javascript"):
-        return None
-    return canonical_url(urljoin(base, href))
-
-
-def _current_page(sel: Selector) -> tuple[int, int | None]:
-    current = _int(sel.css("#mb_page_current::text").get())
-    total = _int(sel.css("#mb_page_total::text").get())
+def _current_page(root) -> tuple[int, int | None]:
+    current = to_int(" ".join(_PAGE_CURRENT(root)))
+    total = to_int(" ".join(_PAGE_TOTAL(root)))
     if current is None:
-        # classic vB3 "div.pagenav" and vB4 "div.pagination" both print "Page 2 of 5"
-        match = re.search(r"Page (\d+) of (\d+)", " ".join(sel.css(".pagenav ::text, .pagination ::text").getall()))
+        # classic vB3 "div.pagenav" and vB4 "div.pagination" both print "Page 2 of 5" (in the board's language)
+        match = _PAGE_OF.search(" ".join(_PAGE_NAV_TEXT(root)))
         if match:
             current, total = int(match.group(1)), int(match.group(2))
     return current or 1, total
 
 
-def _breadcrumbs(sel: Selector, base: str) -> list[tuple[str, str]]:
-    """(title, url) of the breadcrumb links after the site's home link."""
+def _breadcrumbs(root, base: str) -> list[tuple[str, str]]:
+    """(title, url) of every breadcrumb link, the site's home link first (schema.org ListItems on the IB
+    skin, ``span.navbar`` on vBulletin 3, ``#breadcrumb li.navbit`` on vBulletin 4)."""
     crumbs = []
-    for item in sel.xpath("//*[@itemtype='http://schema.org/ListItem' or @itemtype='https://schema.org/ListItem']"):
-        href = item.xpath(".//a/@href").get()
-        title = " ".join(" ".join(item.xpath(".//*[@itemprop='name']//text()").getall()).split())
-        if href and title:
-            crumbs.append((title, urljoin(base, href)))
-    if not crumbs:  # classic vBulletin 3.8: span.navbar links inside td.navbar; vBulletin 4: li.navbit links
-        for link in sel.xpath("//span[@class='navbar']/a"
-                              " | //*[@id='breadcrumb']//li[contains(concat(' ', @class, ' '), ' navbit ')]/a"):
-            title = " ".join(" ".join(link.xpath(".//text()").getall()).split())
-            if title:
-                crumbs.append((title, urljoin(base, link.attrib.get("href", ""))))
+    for item in _SCHEMA_CRUMBS(root):
+        link = first(_SCHEMA_CRUMB_LINK(item) or _FIRST_LINK(item))
+        if link is not None:
+            name = first(_SCHEMA_CRUMB_NAME(item))
+            crumbs.append((text_of(link if name is None else name), urljoin(base, link.get("href", ""))))
+    if crumbs:
         return crumbs
-    return crumbs[1:]
+    return [(text_of(link), urljoin(base, link.get("href", ""))) for link in _NAV_CRUMBS(root)]
 
 
-# --- Thread pages --------------------------------------------------------------------------------
-
-def parse_thread_page(sel: Selector, url: str, dates: DateResolver) -> ThreadPage:
-    """Every post on one showthread page, in page order, with the thread's identity and next page."""
-    sel = _selector(sel)
-    base = _base_url(sel, url)
-    dates = _page_dates(sel, dates)
-    crumbs = _breadcrumbs(sel, base)
-    forum_crumbs = [(t, u) for t, u in crumbs if forum_id_from_url(u)]
-    forum_id = forum_id_from_url(forum_crumbs[-1][1]) if forum_crumbs else None
-    page, page_count = _current_page(sel)
-    posts, unparsed = [], 0
-    # Post containers: ``post{id}`` (3.x), ``post_{id}`` (4.x). Plain lxml from here on: a page has
-    # dozens of posts and a dozen queries each, and parsel's per-result wrapping would dominate.
-    for node in sel.root.xpath("//*[starts-with(@id, 'post')]"):
-        if not _POST_ID.match(node.get("id", "")):
-            continue
-        post = _parse_post(node, base, dates)
-        if post is None:
-            continue
-        if post.posted_at is None and not post.is_deleted:
-            unparsed += 1
-        posts.append(post)
-    return ThreadPage(
-        thread_id=_thread_id(sel, url),
-        title=_thread_title(sel),
-        forum_id=forum_id,
-        forum_path=[t for t, _ in forum_crumbs],
-        page=page,
-        page_count=page_count,
-        posts=posts,
-        next_page=_next_page(sel, base),
-        canonical_url=canonical_url(urljoin(base, sel.xpath("//link[@rel='canonical']/@href").get() or url)),
-        unparsed_dates=unparsed,
-    )
-
-
-def _selector(sel) -> Selector:
-    return sel.selector if hasattr(sel, "selector") and not isinstance(sel, Selector) else sel
-
-
-def _thread_id(sel: Selector, url: str) -> str | None:
-    hidden = sel.xpath("//input[@name='t']/@value").get()
-    if hidden and hidden.isdigit():
-        return hidden
-    ids = Counter()
-    for href in sel.xpath(
-        "//a[contains(@href,'newreply.php') or contains(@href,'subscription.php') or contains(@href,'printthread.php')"
-        " or contains(@href,'sendmessage.php') or contains(@href,'showthread.php')]/@href"
-        " | //input[@class='backup_url' or @name='backup_url']/@value | //link[@rel='canonical']/@href"
-    ).getall():
-        match = _THREAD_IN_QUERY.search(href) or _FRIENDLY_THREAD.search(href)
-        if match:
-            ids[match.group(1)] += 1
-    if ids:
-        return ids.most_common(1)[0][0]
-    return thread_id_from_url(url)
-
-
-def _thread_title(sel: Selector) -> str | None:
-    for query in ("//h1[contains(@class,'threadtitle')]//text()", "//h1//strong[@itemprop='name']//text()",
-                  "//*[@id='pagetitle']//*[contains(@class,'threadtitle')]//text()",  # vBulletin 4
-                  "//td[@class='navbar']/strong//text()", "//title/text()"):
-        text = " ".join(" ".join(sel.xpath(query).getall()).split())
+def _title(root, queries) -> str | None:
+    for query in queries:
+        text = " ".join(" ".join(query(root)).split())
         if text:
-            return text.rsplit(" - ", 1)[0].strip() if query.startswith("//title") else text
+            return text
     return None
 
 
-def _quote_blocks(message) -> list:
-    """Outer lxml elements of every quote in a message: the wrapper of the "Quote:" label and its panel
-    (vBulletin 3 and the IB skin), or the ``bbcode_container`` (vBulletin 4)."""
-    blocks = []
-    for label in message.xpath(".//*[self::label or self::div][normalize-space(text())='Quote:']"):
-        wrapper = label
-        while wrapper is not None and wrapper is not message:
-            if wrapper.xpath("./*[contains(@class,'panel') or contains(@class,'alt2')] | ./table | ./div/table"):
-                break
-            wrapper = wrapper.getparent()
-        if wrapper is not None and wrapper is not message and wrapper not in blocks:
-            blocks.append(wrapper)
-    for bb in message.xpath(".//div[contains(@class,'bbcode_container')][.//div[contains(@class,'bbcode_quote')]]"):
-        if bb not in blocks:
-            blocks.append(bb)
-    return blocks
+# --- posts -----------------------------------------------------------------------------------------
 
+class VBulletinFields(PostFields):
+    """One vBulletin post, from its own ``post{id}`` / ``post_{id}`` container.
 
-def _quote_record(block, nested, base: str) -> dict:
-    """Author, quoted post id and text of one quote; quotes nested in it keep their own."""
+    Fields anchored on ids (``post_message_{id}``, ``postcount{id}``, ``postmenu_{id}``) are the post's by
+    construction; everything else is taken only outside the message body and outside any other post
+    container (a skin that leaves an element unclosed nests the following posts inside this one).
+    """
 
-    def own(elements):
-        return [el for el in elements if not any(n is el or n in el.iterancestors() for n in nested)]
+    def __init__(self, base_url: str, dates: DateResolver, containers: frozenset = frozenset()):
+        super().__init__(base_url, dates)
+        self.containers = containers
+        self._bodies: dict = {}
+        self._quote_parts: dict = {}
 
-    attribution = own(block.xpath(".//*[text()[contains(., 'Originally Posted by')]]"))
-    author, post_id, skip = None, None, set(nested)
-    if attribution:
-        line = attribution[0]
-        skip.add(line)
-        author = " ".join("".join(line.xpath("./strong//text() | ./b//text()")).split()) or None
-        for href in line.xpath(".//a/@href"):
-            match = _POST_IN_LINK.search(href)
+    # scoping --------------------------------------------------------------------------------------
+    def pid(self, node) -> str:
+        return _POST_ID.match(node.get("id") or "").group(1)
+
+    def message(self, node):
+        if node not in self._bodies:
+            self._bodies = {node: first(_BY_ID(node, id=f"post_message_{self.pid(node)}"))}
+        return self._bodies[node]
+
+    def owned(self, element, node) -> bool:
+        """Whether ``element`` (found under ``node``) is the post's own: not in its message body, nor in
+        a post container nested inside it."""
+        body = self.message(node)
+        parent = element
+        while parent is not None and parent is not node:
+            if parent is body or parent in self.containers:
+                return False
+            parent = parent.getparent()
+        return parent is node
+
+    def own(self, node, found):
+        return next((el for el in found if self.owned(el, node)), None)
+
+    # fields -----------------------------------------------------------------------------------------
+    def post_id(self, node) -> str | None:
+        return self.pid(node)
+
+    def author(self, node) -> tuple[str | None, str | None]:
+        """The member link of the post's user block: in ``postmenu_{id}`` (vB3, IB), else a
+        ``.username``/``.bigusername`` link, else the first member link outside the message (a
+        customised postbit); a guest's typed-in name is printed without a link."""
+        menu = first(_BY_ID(node, id=f"postmenu_{self.pid(node)}"))
+        if menu is not None:
+            link = first(_USERNAME_LINKS(menu))
+            if link is None:
+                link = next((a for a in _MEMBER_LINKS(menu) if _member_id(a.get("href"))), None)
+            if link is not None:
+                return text_of(link) or None, _member_id(link.get("href"))
+        link = self.own(node, _USERNAME_LINKS(node))
+        if link is None:
+            named = [a for a in _MEMBER_LINKS(node) if _member_id(a.get("href")) and self.owned(a, node)]
+            link = next((a for a in named if text_of(a)), first(named))  # an avatar link has no text
+        if link is not None:
+            return text_of(link) or None, _member_id(link.get("href"))
+        guest = self.own(node, _GUEST_NAMES(node))  # vB4 span.username.guest, IB span.bigusername
+        if guest is None and menu is not None:
+            guest = menu  # vB3: the bare name in the post menu
+        return (text_of(guest) or None) if guest is not None else None, None
+
+    def posted_at(self, node):
+        """``<time datetime>``/``data-time`` first; then the text between the "status icon and date"
+        comments (vB3, IB), vB4's ``span.date``; then the first short element outside the message whose
+        whole text is a date with a clock time (a skin that prints it in the user-info column). Join
+        dates ("Join Date: Mar 2011") have no time of day and never match."""
+        for element in _TIMES(node):
+            if self.owned(element, node):
+                exact = machine_time(element)
+                if exact is not None:
+                    return exact, element.get("datetime") or text_of(element) or None
+        candidates = []
+        holder = self.own(node, _STATUS_DATE_HOLDER(node))
+        if holder is not None:
+            candidates.append(" ".join(" ".join(_DATE_IN_HOLDER(holder)).split()))
+        candidates += [text_of(span) for span in _DATE_SPANS(node) if self.owned(span, node)]
+        for text in candidates:
+            parsed = self.dates.parse(text) if text else None
+            if parsed is not None:
+                return parsed, text
+        for text in self._short_texts(node):
+            if _CLOCK.search(text):
+                parsed = self.dates.parse(text)
+                if parsed is not None:
+                    return parsed, text
+        return None, next((t for t in candidates if t), None)
+
+    def _short_texts(self, node, limit: int = 60):
+        """Whitespace-collapsed texts of the post's own small elements (outside the message, signature
+        and nested posts), in document order."""
+        skip = {self.message(node)} | {c for c in self.containers if c is not node}
+        signature = self._signature_element(node)
+        if signature is not None:
+            skip.add(signature)
+        for element in iter_own(node, frozenset(skip)):
+            if not isinstance(element.tag, str) or element.tag in ("script", "style"):
+                continue
+            pieces, size = [], 0
+            for piece in element.itertext():
+                pieces.append(piece)
+                size += len(piece)
+                if size > limit * 4 or len(pieces) > 12:
+                    break
+            text = " ".join("".join(pieces).replace("\xa0", " ").split())
+            if text and len(text) <= limit and size <= limit * 4 and len(pieces) <= 12:
+                yield text
+
+    def position(self, node) -> int | None:
+        """The ``postcount{id}`` anchor's ``name`` (or text), vB4's ``a.postcounter`` "#N", else a "#N"
+        printed in the post head."""
+        count = first(_POSTCOUNT(node, id=f"postcount{self.pid(node)}"))
+        if count is not None:
+            number = to_int(count.get("name")) or to_int(text_of(count))
+            if number:
+                return number
+        counter = self.own(node, _POSTCOUNTER(node))
+        if counter is not None and to_int(text_of(counter)):
+            return to_int(text_of(counter))
+        for text in self._short_texts(node, limit=24):
+            match = _POSITION_TEXT.match(text)
             if match:
-                post_id = match.group(1) or match.group(2)
-                break
-    skip.update(block.xpath(".//*[self::label or self::div][normalize-space(text())='Quote:']"))
-    body = own(block.xpath(".//*[contains(@class,'panel') or contains(@class,'alt2') or contains(@class,'quote_container')]"))
-    text = element_text(body[0] if body else block, skip=frozenset(skip))
-    return {"author": author, "post_id": post_id, "text": text}
-
-
-def _first(values):
-    return values[0] if values else None
-
-
-def _joined(strings) -> str:
-    return " ".join(" ".join(strings).split())
-
-
-def _parse_post(node, base: str, dates: DateResolver) -> ParsedPost | None:
-    """One post from its container element (lxml)."""
-    post_id = _POST_ID.match(node.get("id")).group(1)
-    message = node.xpath(f".//*[@id='post_message_{post_id}']")
-    date_text = _post_date_text(node)
-    count_link = node.xpath(f".//a[@id='postcount{post_id}']")
-    if count_link:
-        position = _int(count_link[0].get("name")) or _int(count_link[0].xpath("string()"))
-    else:
-        position = _int(_joined(node.xpath(".//a[contains(@class,'postcounter')]//text()")))
-    # Prefer the thread-anchored permalink ("Link to this Post") over the short postcount link
-    # (vBulletin 3: showpost.php?p=N&postcount=K); vBulletin 4's postcount anchor has no href, its
-    # "#N" link (a.postcounter) is the permalink.
-    href = _first(node.xpath(".//a[@title='Link to this Post']/@href"))
-    if not href and count_link:
-        href = count_link[0].get("href")
-    if not href:
-        href = _first(node.xpath(".//a[contains(@class,'postcounter')]/@href"))
-    url = _without_session(urljoin(base, href), base) if href else None
-    author, author_id = _post_author(node, post_id)
-    if not message:
-        if not _DELETED.search(node.xpath("string()")):
-            return None
-        return ParsedPost(post_id=post_id, position=position, author=author, author_id=author_id,
-                          posted_at=dates.parse(date_text), posted_at_text=date_text, body_text=None,
-                          body_html=None, url=url, is_deleted=True)
-    message_el = message[0]
-    blocks = _quote_blocks(message_el)
-    quotes = [
-        _quote_record(block, [other for other in blocks if block in other.iterancestors()], base)
-        for block in blocks
-    ]
-    skip = frozenset(blocks)
-    images = image_urls(message_el, base, skip)
-    scope = _first(node.xpath(f".//*[@id='td_post_{post_id}']"))
-    scope = node if scope is None else scope
-    for fieldset in scope.xpath(".//fieldset[.//legend[contains(., 'Attach')]]"):
-        # Not attachments: the file-type icon (images/attach/pdf.gif) beside each "Attached Files" entry and
-        # vBulletin 4's paperclip icon in the legend.
-        legend = frozenset(fieldset.iter("legend"))
-        images += [u for u in image_urls(fieldset, base, legend) if u not in images and not _FILE_TYPE_ICON.search(u)]
-    edited_by, edited_at = _edit_note(scope, dates)
-    links = link_urls(message_el, base, skip)
-    return ParsedPost(
-        post_id=post_id,
-        position=position,
-        author=author,
-        author_id=author_id,
-        posted_at=dates.parse(date_text),
-        posted_at_text=date_text,
-        body_text=element_text(message_el, skip),
-        body_html=outer_html(message_el).strip(),
-        url=url,
-        edited_at=edited_at,
-        edited_by=edited_by,
-        quotes=quotes,
-        images=_unique(_without_session(u, base) for u in images),
-        links=_unique(_without_session(u, base) for u in links),
-        signature=_signature(scope),
-    )
-
-
-def _unique(urls) -> list[str]:
-    return list(dict.fromkeys(urls))
-
-
-def _post_date_text(node) -> str | None:
-    holder = node.xpath(".//comment()[contains(., 'status icon and date')]/..")
-    if holder:
-        text = _joined(holder[0].xpath("./text() | ./span[contains(@class,'time')]//text()"))
-        if text:
-            return text
-    return _joined(node.xpath(".//span[contains(@class,'date')]//text()")) or None
-
-
-def _post_author(node, post_id: str) -> tuple[str | None, str | None]:
-    menu = node.xpath(f".//*[@id='postmenu_{post_id}']")
-    scope = menu[0] if menu else node
-    link = scope.xpath(".//a[contains(@class,'bigusername') or contains(@class,'username')]")
-    if not link and menu:  # deleted posts keep the member link without its styling class
-        link = menu[0].xpath(".//a[contains(@href,'members/') or contains(@href,'member.php')]")
-    if not link:
-        return None, None  # a guest: vBulletin prints the name typed in, without a member link
-    name = " ".join("".join(link[0].xpath(".//text()")).split()) or None
-    return name, member_id_from_url(link[0].get("href"))
-
-
-def _edit_note(scope, dates: DateResolver) -> tuple[str | None, object]:
-    for holder in scope.xpath(".//*[contains(text(),'Last edited by')]"):
-        text = _joined(holder.xpath(".//text()"))
-        match = _EDITED.search(text)
-        if match:
-            return match.group("who"), dates.parse(match.group("when"))
-    return None, None
-
-
-def _signature(scope) -> str | None:
-    sig = scope.xpath(".//comment()[normalize-space(.)='sig']/following-sibling::*[1]"
-                      " | .//*[contains(@class,'signaturecontainer') or contains(@class,'signature')]")
-    if not sig:
+                return int(match.group(1))
         return None
-    text = element_text(sig[0])
-    text = re.sub(r"^_{5,}\s*", "", text).strip()
-    return text or None
+
+    def url(self, node) -> str | None:
+        """The thread-anchored permalink ("Link to this Post") before the short postcount link
+        (vBulletin 3: showpost.php?p=N&postcount=K); vBulletin 4's postcount anchor has no href, its
+        "#N" link (a.postcounter) is the permalink."""
+        href = first(_PERMALINK(node))
+        if not href:
+            count = first(_POSTCOUNT(node, id=f"postcount{self.pid(node)}"))
+            href = count.get("href") if count is not None else None
+        if not href:
+            counter = self.own(node, _POSTCOUNTER(node))
+            href = counter.get("href") if counter is not None else None
+        return urljoin(self.base_url, href) if href else None
+
+    def body(self, node):
+        return self.message(node)
+
+    def is_deleted(self, node, body) -> bool:
+        if body is not None:
+            return False
+        return "postbitdeleted" in classes(node) or bool(_DELETED.search(text_of(node)))
+
+    # quotes -----------------------------------------------------------------------------------------
+    def quote_blocks(self, body) -> list:
+        """Outer elements of every quote, found in one pass over the message, whatever the language of
+        the header: vBulletin 4's ``div.bbcode_container > div.bbcode_quote``; vBulletin 3 and the IB
+        skin's wrapper ``div`` holding a short header ("Quote:", "Zitat:"; not "Code:") followed by the
+        quote's panel (a ``table`` with ``td.alt2``, or a ``div.panel``/``div.alt2``)."""
+        self._quote_parts = {}
+        for div in body.iter("div"):
+            if div is body or len(div) < 2 and "bbcode_container" not in (div.get("class") or ""):
+                continue
+            if "bbcode_container" in (div.get("class") or ""):
+                panel = first(_QUOTE_CONTAINER(div))
+                if panel is not None:
+                    self._quote_parts[div] = (None, panel)
+                continue
+            parts = self._vb3_quote(div)
+            if parts is not None:
+                self._quote_parts[div] = parts
+        return list(self._quote_parts)
+
+    @staticmethod
+    def _vb3_quote(div):
+        children = [c for c in div[:4] if isinstance(c.tag, str)]
+        for header, panel in zip(children, children[1:]):
+            if header.tag not in ("div", "label", "span"):
+                continue
+            if not ("smallfont" in classes(header) or header.tag == "label"
+                    or (len(header) and header[0].tag == "label")):
+                continue
+            label = text_of(header)
+            if not label or len(label) > 40 or _CODE_HEADER.search(label):
+                continue
+            if panel.tag == "table":
+                cell = first(_TABLE_CELL(panel))
+                if cell is not None and "alt2" in classes(cell):
+                    return header, cell
+            elif panel.tag == "div" and {"panel", "alt2"} & set(classes(panel)):
+                if not (len(panel) and panel[0].tag in ("pre", "code")):
+                    return header, panel
+            return None
+        return None
+
+    def quote(self, block, nested: list) -> dict:
+        """Author and quoted post id from the quote's attribution line (``div.bbcode_postedby``, or the
+        first lines of the panel holding a bold name and/or the link to the quoted post), whatever its
+        language ("Originally Posted by", "Zitat von", "Citation de"); the text without the header, the
+        attribution and the quotes nested inside."""
+        header, panel = self._quote_parts.get(block, (None, block))
+        attribution = self._attribution(panel)
+        author = post_id = None
+        if attribution is not None:
+            name = next((el for el in attribution.iter("strong", "b")), None)
+            author = text_of(name) or None if name is not None else None
+            post_id = next((pid for pid in (_quoted_post_id(a.get("href")) for a in attribution.iter("a")) if pid), None)
+        skip = set(nested) | {el for el in (header, attribution) if el is not None}
+        return {"author": author, "post_id": post_id, "text": element_text(panel, frozenset(skip))}
+
+    @staticmethod
+    def _attribution(panel):
+        children = [c for c in panel[:3] if isinstance(c.tag, str)]
+        for child in children:
+            if "bbcode_postedby" in classes(child):
+                return child
+        for child in children[:2]:
+            if child.tag != "div" or "message" in classes(child) or len(child) > 6:
+                continue
+            has_name = any(el.tag in ("strong", "b") for el in child)
+            has_link = any(el.tag == "a" and _quoted_post_id(el.get("href")) for el in child)
+            if has_name or has_link:
+                return child
+        return None
+
+    # the rest of the post ---------------------------------------------------------------------------
+    def _scope(self, node):
+        """vBulletin 3 keeps attachments, the edit note and the signature in ``td_post_{id}``."""
+        scope = first(_BY_ID(node, id=f"td_post_{self.pid(node)}"))
+        return node if scope is None else scope
+
+    def images(self, node, body, skip) -> list[str]:
+        images = image_urls(body, self.base_url, skip)
+        for box in _ATTACHMENT_BOXES(self._scope(node)):
+            if not self.owned(box, node):
+                continue
+            # Not attachments: the file-type icon (images/attach/pdf.gif) beside each "Attached Files"
+            # entry and vBulletin 4's paperclip icon in the legend.
+            legend = frozenset(box.iter("legend"))
+            images += [u for u in image_urls(box, self.base_url, legend) if not _FILE_TYPE_ICON.search(u)]
+        return unique(images)
+
+    def edit(self, node, author: str | None):
+        for note in _EDIT_NOTES(self._scope(node)):
+            if not self.owned(note, node):
+                continue
+            match = _EDITED.search(text_of(note))
+            if match:
+                return match.group("who"), self.dates.parse(match.group("when"))
+        return None, None
+
+    def _signature_element(self, node):
+        return self.own(node, _SIGNATURES(node))
+
+    def signature(self, node) -> str | None:
+        sig = self._signature_element(node)
+        if sig is None:
+            return None
+        text = re.sub(r"^_{5,}\s*", "", element_text(sig)).strip()
+        return text or None
+
+    def clean_url(self, url: str) -> str:
+        return _without_session(url, self.base_url)
 
 
-# --- Listing pages (index and forumdisplay) --------------------------------------------------------
+# --- the engine --------------------------------------------------------------------------------------
 
-def parse_listing_page(sel: Selector, url: str, dates: DateResolver) -> ListingPage:
-    """Forums linked as forum rows (and sub-forums), threads in the listing, and the next listing page."""
-    sel = _selector(sel)
-    base = _base_url(sel, url)
-    dates = _page_dates(sel, dates)
-    forums: dict[str, ForumLink] = {}
-    for link in sel.xpath(
-        # IB skin: div#f{id} forum rows, ul.subforums lists, div.tcat category heads
-        f"//*[{_FORUM_ROW_ID}]//a[@href][1] | //ul[contains(@class,'subforums')]//a[@href]"
-        " | //div[contains(@class,'tcat')]//a[@href][.//strong or normalize-space(text())]"
-        # classic vB3: td#f{id} rows with their "Sub-Forums:" lists, td.tcat category rows
-        f" | //td[{_FORUM_ROW_ID}]//a[contains(@href, 'forumdisplay.php')]"
-        " | //td[contains(concat(' ', @class, ' '), ' tcat ')]//a[contains(@href, 'forumdisplay.php')]"
-        # vB4: li#forum{id} / li#cat{id} rows and their ol.subforumlist
-        f" | //li[{_FORUM_LI_ID}]//*[contains(@class, 'forumtitle')]//a[@href]"
-        " | //ol[contains(@class, 'subforumlist')]//a[@href]"
-    ):
-        href = canonical_url(urljoin(base, link.attrib["href"]))
-        fid = forum_id_from_url(href)
-        title = " ".join(" ".join(link.xpath(".//text()").getall()).split())
-        if fid and title and fid not in forums:
-            forums[fid] = ForumLink(forum_id=fid, title=title, url=href)
-    threads: dict[str, ThreadLink] = {}
-    for link in sel.xpath(f"//a[{_THREAD_TITLE_ID}]"):
-        thread = _thread_row(link, base, dates)
-        threads.setdefault(thread.thread_id, thread)
-    crumbs = _breadcrumbs(sel, base)
-    own_id = forum_id_from_url(canonical_url(url))
-    page, _ = _current_page(sel)
-    if page == 1:
-        match = _IB_FORUM_URL.match(urlsplit(url).path)
-        if match and match.group(2):
-            page = int(match.group(2))
-    path = [t for t, u in crumbs if forum_id_from_url(u)]
-    title = _listing_title(sel)
-    if own_id and title and (not path or path[-1] != title):
-        path.append(title)
-    forums.pop(own_id, None)
-    return ListingPage(
-        forum_id=own_id,
-        title=title if own_id else None,
-        forum_path=path if own_id else [],
-        forums=list(forums.values()),
-        threads=list(threads.values()),
-        next_page=_next_page(sel, base) if threads else None,
-        page=page,
-    )
+class VBulletinEngine(ForumEngine):
+    name = NAME
+    volatile_params = _VOLATILE_PARAMS
+    fields = VBulletinFields
+    # post{id} (vB3, IB) and post_{id} (vB4) containers; post_message_{id} and postcount{id} do not match.
+    post_id_markup = re.compile(rb'id\s*=\s*["\']post_?(\d+)["\']')
 
+    # URLs ---------------------------------------------------------------------------------------
+    def canonical_url(self, url: str) -> str:
+        """No session id, fragment or IB preload flag; an archive view (``archive/index.php/t-N.html``)
+        is the thread (or forum) it shows."""
+        parts = urlsplit(url)
+        archive = _ARCHIVE.match(parts.path)
+        if archive:
+            script, key = ("showthread.php", "t") if archive["kind"] == "t" else ("forumdisplay.php", "f")
+            return urlunsplit((parts.scheme, parts.netloc, archive["root"] + script, f"{key}={archive['id']}", ""))
+        return super().canonical_url(url)
 
-def _listing_title(sel: Selector) -> str | None:
-    for query in ("//*[@id='pagetitle']//*[contains(@class,'forumtitle')]//text()",  # vBulletin 4
-                  "//h1//strong[@itemprop='name']//text()", "//h1//text()", "//td[@class='navbar']/strong//text()"):
-        text = " ".join(" ".join(sel.xpath(query).getall()).split())
-        if text:
-            return text
-    return None
+    def forum_id_from_url(self, url: str | None) -> str | None:
+        url = url or ""
+        match = _FORUM_IN_QUERY.search(url)
+        if match and "forumdisplay" in url:
+            return match.group(1)
+        match = _FRIENDLY_FORUM.search(url)
+        if match:
+            return match.group(1)
+        path = urlsplit(url).path
+        archive = _ARCHIVE.match(path)
+        if archive:
+            return archive["id"] if archive["kind"] == "f" else None
+        match = _IB_FORUM_URL.match(path)
+        return match.group(1) if match else None
 
+    def thread_id_from_url(self, url: str | None) -> str | None:
+        url = url or ""
+        if "showthread" in url:
+            match = _THREAD_IN_QUERY.search(url)
+            if match:
+                return match.group(1)
+        match = _FRIENDLY_THREAD.search(url)
+        if match:
+            return match.group(1)
+        path = urlsplit(url).path
+        archive = _ARCHIVE.match(path)
+        if archive:
+            return archive["id"] if archive["kind"] == "t" else None
+        for pattern in (_IB_THREAD_URL, _IB_THREAD_HTML):
+            match = pattern.match(path)
+            if match:
+                return match.group(1)
+        return None
 
-def _thread_row(link, base: str, dates: DateResolver) -> ThreadLink:
-    thread_id = re.search(r"\d+$", link.attrib["id"]).group(0)
-    row = link.xpath("./ancestor::*[self::tr or (self::div and contains(concat(' ', @class, ' '), ' trow '))"
-                     " or (self::li and contains(concat(' ', @class, ' '), ' threadbit '))][1]")
-    row = row[0] if row else link
-    row_text = " ".join(" ".join(row.xpath(".//text()").getall()).split())
-    title_cell_text = " ".join(" ".join(link.xpath("./..//text()").getall()).split())
-    href = canonical_url(urljoin(base, link.attrib.get("href", "")))
-    replies, views = _row_counts(row)
-    last_post_text = _row_last_post_text(row)
-    author = _row_author(row)
-    prefix = title_cell_text.split(link.xpath("string()").get().strip(), 1)[0]
-    sticky = ("sticky" in (row.attrib.get("class", "") + " " + prefix).lower() or "Sticky:" in row_text[:200]
-              or bool(row.xpath(".//*[contains(concat(' ', @class, ' '), ' sticky ')]")))  # vB4: div.sticky
-    moved = "Moved:" in prefix or "moved" in row.attrib.get("class", "").lower()
-    return ThreadLink(
-        thread_id=thread_id_from_url(href) if moved and thread_id_from_url(href) else thread_id,
-        title=" ".join(link.xpath("string()").get().split()),
-        url=href,
-        author=" ".join(author.split()) if author else None,
-        reply_count=None if moved else replies,
-        view_count=None if moved else views,
-        last_post_at=dates.parse(last_post_text) if last_post_text and not moved else None,
-        sticky=sticky,
-        moved=moved,
-    )
+    def member_id_from_url(self, url: str | None) -> str | None:
+        return _member_id(url)
+
+    # pages --------------------------------------------------------------------------------------
+    def page_kind(self, page) -> str | None:
+        root = as_selector(page).root
+        if _ANY_MESSAGE(root):
+            return "thread"
+        if _ANY_LISTING_ROW(root):
+            return "listing"
+        return None
+
+    def parse_thread_page(self, page, url: str, dates: DateResolver) -> ThreadPage:
+        """Every post on one showthread page, in page order, with the thread's identity and next page."""
+        root = as_selector(page).root
+        base = canonical_base_url(root, url)
+        dates = _page_dates(root, dates)
+        nodes = _POSTS(root)
+        fields = self.fields(base, dates, frozenset(nodes))
+        posts, undated, errors = self.read_posts(nodes, fields, url)
+        forums = self._forum_crumbs(_breadcrumbs(root, base))
+        page_number, page_count = _current_page(root)
+        return ThreadPage(
+            thread_id=self._thread_id(root, url),
+            title=self._thread_title(root),
+            forum_id=self.forum_id_from_url(forums[-1][1]) if forums else None,
+            forum_path=[title for title, _ in forums],
+            page=page_number,
+            page_count=page_count,
+            posts=posts,
+            next_page=self._next_page(root, base),
+            canonical_url=self.canonical_url(urljoin(base, canonical_link(root) or url)),
+            unparsed_dates=undated,
+            parse_errors=errors,
+        )
+
+    def parse_listing_page(self, page, url: str, dates: DateResolver) -> ListingPage:
+        """Forums linked as forum rows (and sub-forums), threads in the listing, and the next listing page."""
+        sel = as_selector(page)
+        root = sel.root
+        base = canonical_base_url(root, url)
+        dates = _page_dates(root, dates)
+        forums = []
+        for link in sel.xpath(
+            # IB skin: div#f{id} forum rows, ul.subforums lists, div.tcat category heads
+            f"//*[{_FORUM_ROW_ID}]//a[@href][1] | //ul[contains(@class,'subforums')]//a[@href]"
+            " | //div[contains(@class,'tcat')]//a[@href][.//strong or normalize-space(text())]"
+            # classic vB3: td#f{id} rows with their "Sub-Forums:" lists, td.tcat category rows
+            f" | //td[{_FORUM_ROW_ID}]//a[contains(@href, 'forumdisplay.php')]"
+            " | //td[contains(concat(' ', @class, ' '), ' tcat ')]//a[contains(@href, 'forumdisplay.php')]"
+            # vB4: li#forum{id} / li#cat{id} rows and their ol.subforumlist
+            f" | //li[{_FORUM_LI_ID}]//*[contains(@class, 'forumtitle')]//a[@href]"
+            " | //ol[contains(@class, 'subforumlist')]//a[@href]"
+        ):
+            href = self.canonical_url(urljoin(base, link.attrib["href"]))
+            forum_id, title = self.forum_id_from_url(href), text_of(link)
+            if forum_id and title:
+                forums.append(ForumLink(forum_id=forum_id, title=title, url=href))
+        threads = [self._thread_row(link, base, dates) for link in sel.xpath(f"//a[{_THREAD_TITLE_ID}]")]
+        own_id = self.forum_id_from_url(self.canonical_url(url))
+        page_number, _ = _current_page(root)
+        if page_number == 1:
+            match = _IB_FORUM_URL.match(urlsplit(url).path)
+            if match and match.group(2):
+                page_number = int(match.group(2))
+        path = [title for title, _ in self._forum_crumbs(_breadcrumbs(root, base))]
+        return self.listing(forum_id=own_id, title=_title(root, _LISTING_TITLE_QUERIES) if own_id else None,
+                            forum_path=path, forums=forums, threads=threads,
+                            next_page=self._next_page(root, base), page=page_number)
+
+    # page parts -----------------------------------------------------------------------------------
+    def _forum_crumbs(self, crumbs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The crumbs that are forums, down to the page's own: every crumb with a forum id, and on SEO
+        skins whose forum URLs carry none (``/allgemeines/``) every crumb that is neither the home link,
+        the forum index nor a thread."""
+        forums = []
+        for index, (title, href) in enumerate(crumbs):
+            if not title:
+                continue
+            if self.forum_id_from_url(href):
+                forums.append((title, href))
+                continue
+            path = urlsplit(href).path
+            if index == 0 or _INDEX_PAGE.search(path) or self.thread_id_from_url(href) or not href.startswith("http"):
+                continue
+            if urlsplit(href).query or "member" in path:
+                continue  # a script with parameters that name no forum (search, member pages)
+            forums.append((title, href))
+        return forums
+
+    def _thread_id(self, root, url: str) -> str | None:
+        hidden = first(_THREAD_ID_INPUT(root))
+        if hidden and hidden.isdigit():
+            return hidden
+        ids = Counter()
+        for href in _THREAD_LINKS(root):
+            match = _THREAD_IN_QUERY.search(href) or _FRIENDLY_THREAD.search(href)
+            if match:
+                ids[match.group(1)] += 1
+        if ids:
+            return ids.most_common(1)[0][0]
+        return self.thread_id_from_url(url)
+
+    @staticmethod
+    def _thread_title(root) -> str | None:
+        title = _title(root, _TITLE_QUERIES)
+        if title:
+            return title
+        html_title = " ".join(" ".join(_HTML_TITLE(root)).split())
+        return html_title.rsplit(" - ", 1)[0].strip() or None if html_title else None
+
+    def _next_page(self, root, base: str) -> str | None:
+        href = next((first(query(root)) for query in _NEXT_LINKS if first(query(root))), None)
+        if not href or href.startswith("javascript"):
+            return None
+        return self.canonical_url(urljoin(base, href))
+
+    # listing rows -----------------------------------------------------------------------------------
+    def _thread_row(self, link, base: str, dates: DateResolver) -> ThreadLink:
+        thread_id = re.search(r"\d+$", link.attrib["id"]).group(0)
+        row = link.xpath("./ancestor::*[self::tr or (self::div and contains(concat(' ', @class, ' '), ' trow '))"
+                         " or (self::li and contains(concat(' ', @class, ' '), ' threadbit '))][1]")
+        row = row[0] if row else link
+        row_text = " ".join(" ".join(row.xpath(".//text()").getall()).split())
+        title_cell_text = " ".join(" ".join(link.xpath("./..//text()").getall()).split())
+        href = self.canonical_url(urljoin(base, link.attrib.get("href", "")))
+        replies, views = _row_counts(row)
+        last_post_text = _row_last_post_text(row)
+        author = _row_author(row)
+        prefix = title_cell_text.split(link.xpath("string()").get().strip(), 1)[0]
+        sticky = ("sticky" in (row.attrib.get("class", "") + " " + prefix).lower() or "Sticky:" in row_text[:200]
+                  or bool(row.xpath(".//*[contains(concat(' ', @class, ' '), ' sticky ')]")))  # vB4: div.sticky
+        moved = "Moved:" in prefix or "moved" in row.attrib.get("class", "").lower()
+        return ThreadLink(
+            thread_id=self.thread_id_from_url(href) if moved and self.thread_id_from_url(href) else thread_id,
+            title=" ".join(link.xpath("string()").get().split()),
+            url=href,
+            author=" ".join(author.split()) if author else None,
+            reply_count=None if moved else replies,
+            view_count=None if moved else views,
+            last_post_at=dates.parse(last_post_text) if last_post_text and not moved else None,
+            sticky=sticky,
+            moved=moved,
+        )
 
 
 def _row_counts(row) -> tuple[int | None, int | None]:
@@ -520,9 +697,9 @@ def _row_counts(row) -> tuple[int | None, int | None]:
     for text in texts:
         match = re.search(r"Replies:\s*([\d,.]+).*?Views:\s*([\d,.]+)", text)
         if match:
-            return _int(match.group(1)), _int(match.group(2))
-    replies = _int(" ".join(row.xpath(".//*[contains(@class,'replies') or contains(@class,'replycount')]//text()").getall()))
-    views = _int(" ".join(row.xpath(".//*[contains(@class,'views') or contains(@class,'viewcount')]//text()").getall()))
+            return to_int(match.group(1)), to_int(match.group(2))
+    replies = to_int(" ".join(row.xpath(".//*[contains(@class,'replies') or contains(@class,'replycount')]//text()").getall()))
+    views = to_int(" ".join(row.xpath(".//*[contains(@class,'views') or contains(@class,'viewcount')]//text()").getall()))
     return replies, views
 
 
@@ -550,25 +727,13 @@ def _row_author(row) -> str | None:
     return author
 
 
-# --- Page kinds ----------------------------------------------------------------------------------
+ENGINE = VBulletinEngine()
 
-def _id_is(prefix: str) -> str:
-    """XPath 1.0 test for ``@id`` = prefix + digits: lxml runs it in C, where EXSLT ``re:test`` calls
-    back into Python for every element of the page."""
-    return (f"(starts-with(@id, '{prefix}') and string-length(@id) > {len(prefix)}"
-            f" and translate(substring(@id, {len(prefix) + 1}), '0123456789', '') = '')")
-
-
-_THREAD_TITLE_ID = _id_is("thread_title_")
-_FORUM_ROW_ID = _id_is("f")
-_FORUM_LI_ID = f"({_id_is('forum')} or {_id_is('cat')})"
-
-
-def page_kind(sel: Selector) -> str | None:
-    """"thread", "listing" or None (a page this engine does not recognise)."""
-    sel = _selector(sel)
-    if sel.xpath("//*[starts-with(@id,'post_message_')]"):
-        return "thread"
-    if sel.xpath(f"//a[{_THREAD_TITLE_ID}] | //*[{_FORUM_ROW_ID}] | //li[{_FORUM_LI_ID}]"):
-        return "listing"
-    return None
+# The module's operations, for callers that import the module (tests, bench).
+canonical_url = ENGINE.canonical_url
+thread_id_from_url = ENGINE.thread_id_from_url
+forum_id_from_url = ENGINE.forum_id_from_url
+member_id_from_url = ENGINE.member_id_from_url
+page_kind = ENGINE.page_kind
+parse_thread_page = ENGINE.parse_thread_page
+parse_listing_page = ENGINE.parse_listing_page
