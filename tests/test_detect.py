@@ -13,8 +13,15 @@ from miata_spiders.engines.detect import Detection, detect, detect_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference-html"
-PAGES = json.loads((REFERENCE / "pages.json").read_text())
 FIXTURES = ROOT / "fixtures"
+# The reference pages live beside the repository, not in it: on a fresh clone these tests skip.
+if (REFERENCE / "pages.json").is_file():
+    PAGES = json.loads((REFERENCE / "pages.json").read_text())
+    REFERENCE_NAMES = sorted(PAGES)
+else:
+    PAGES = {}
+    REFERENCE_NAMES = [pytest.param("absent", marks=pytest.mark.skip(reason=f"{REFERENCE} is absent (pages saved "
+                                                                           "from real forums, kept beside the repo)"))]
 
 # pages.json engine name -> (engine, version family)
 EXPECTED = {
@@ -24,6 +31,11 @@ EXPECTED = {
     "xenforo1": ("xenforo", "1"),
     "xenforo2": ("xenforo", "2"),
     "phpbb3": ("phpbb", "3.0"),
+    # recognised and named, not parsed
+    "discourse": ("discourse", "2"),
+    "vbulletin5": ("vbulletin5", "5"),
+    "nodebb": ("nodebb", None),
+    "forumotion": ("forumotion", None),
 }
 # fixture site -> (engine, version family); sites not written yet are skipped
 FIXTURE_ENGINES = {
@@ -37,7 +49,7 @@ FIXTURE_PAGES = sorted(
 )
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
+@pytest.mark.parametrize("name", REFERENCE_NAMES)
 def test_reference_pages(name):
     page = PAGES[name]
     body = (REFERENCE / name).read_bytes()
@@ -45,11 +57,19 @@ def test_reference_pages(name):
     found = detect(response)
     assert (found.engine, found.family) == EXPECTED[page["engine"]], found.evidence
     assert found.evidence
+    # Pages of software we do not parse are named as such, never passed to a parser.
+    if page.get("expect") == "unsupported":
+        assert not found.supported
+        assert found.describe().startswith(f"unsupported forum software: {found.engine} (seen: ")
+    elif found.engine != "discourse":  # Discourse is named until its engine lands
+        assert found.supported
     # The same answer from a selector and from raw bytes.
     assert detect_engine(response.selector) == detect_engine(body) == found.engine
 
 
 def test_discourse_topic_json():
+    if not REFERENCE.is_dir():
+        pytest.skip(f"{REFERENCE} is absent")
     body = (REFERENCE / "discourse" / "try-discourse-t-57.json").read_bytes()
     assert detect(body) == Detection("discourse", "json", ("JSON topic with a post_stream object",))
     response = TextResponse(url="https://try.discourse.org/t/57.json", body=body, encoding="utf-8")
