@@ -83,12 +83,18 @@ def cmd_parse(args) -> int:
     if now is not None and now.tzinfo is None:
         print(f"miata parse: --now {args.now!r} needs a UTC offset, e.g. 2026-11-25T12:00:00-05:00", file=sys.stderr)
         return 2
+    from miata_spiders.engines.detect import UnsupportedSoftware
+
     status = 0
-    for record in parse_page_records(args.site, args.url, body, now=now):
-        if record["kind"] == "unrecognised":
-            print(f"miata parse: {path}: {record['reason']}", file=sys.stderr)
-            status = 1
-        print(json.dumps(record, default=_json_default, ensure_ascii=False))
+    try:
+        for record in parse_page_records(args.site, args.url, body, now=now):
+            if record["kind"] == "unrecognised":
+                print(f"miata parse: {path}: {record['reason']}", file=sys.stderr)
+                status = 1
+            print(json.dumps(record, default=_json_default, ensure_ascii=False))
+    except UnsupportedSoftware as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return status
 
 
