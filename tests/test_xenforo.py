@@ -155,9 +155,9 @@ def test_counts_as_xenforo_prints_them(printed, count):
 def test_engine_is_registered_and_the_mx5nutz_spider_uses_it():
     from miata_spiders.spiders.mx5nutz import Mx5nutzSpider
 
-    assert get_engine("xenforo") is xenforo
+    assert get_engine("xenforo") is xenforo.ENGINE
     spider = Mx5nutzSpider(base_url="http://127.0.0.1:8123/")
-    assert (spider.parser, spider.timezone, spider.date_order) == (xenforo, "Europe/London", "DMY")
+    assert (spider.parser, spider.timezone, spider.date_order) == (xenforo.ENGINE, "Europe/London", "DMY")
     assert spider.rebase("https://www.mx5nutz.com/threads/rust.101/page-1#post-3") == "http://127.0.0.1:8123/threads/rust.101/"
 
 

@@ -1,6 +1,6 @@
-"""XenForo 2 and XenForo 1 page parsers (MX5 Nutz and any other XenForo forum).
+"""XenForo 2 and XenForo 1 (MX5 Nutz and any other XenForo forum), on the ``ForumEngine`` interface.
 
-One module for both generations, told apart by their markup:
+One engine for both generations, told apart by their markup:
 
 - XenForo 2 (``html#XF``): posts are ``article.message[data-content="post-N"]`` (a soft-deleted post
   is a ``div.message--deleted`` placeholder), bodies ``.message-body .bbWrapper``, dates
@@ -12,23 +12,40 @@ One module for both generations, told apart by their markup:
   ``div.bbCodeQuote[data-author]``, thread rows ``li#thread-N.discussionListItem``, pages
   ``.PageNav[data-page][data-last]``.
 
-Machine-readable dates (``datetime``, ``data-time``) are preferred over printed ones. Printed dates
-(XenForo 1 before a week old) are read in the page's own offset, which XenForo states in its JS
-config (``serverTimeInfo``/``time: {now, today}``).
-
-Every function is pure: a parsel ``Selector`` (or Scrapy response) and its URL in, records out.
+Every post field is read from the post's own container and never from a post nested inside it (a skin
+that leaves one element unclosed makes the HTML parser nest each following post in the one before: an
+edit note, date or image must still belong to the post that printed it). Machine-readable dates
+(``datetime``, ``data-time``, ``data-timestamp``) win over printed ones; printed dates are read in the
+page's own offset, which XenForo states in its JS config (``serverTimeInfo``/``time: {now, today}``).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
-from parsel import Selector
+from lxml import etree
 
 from miata_spiders.dates import DateResolver
-from miata_spiders.engines.html_text import element_text, image_urls, link_urls, outer_html
+from miata_spiders.engines.base import (
+    ForumEngine,
+    PostFields,
+    as_selector,
+    canonical_base_url,
+    canonical_link,
+    classes,
+    element_time,
+    first,
+    first_own,
+    has_class,
+    quote_children,
+    text_of,
+    to_int,
+    unique,
+    xpath,
+)
+from miata_spiders.engines.html_text import element_text, image_urls, iter_own, link_urls
 from miata_spiders.engines.records import ForumLink, ListingPage, ParsedPost, ThreadLink, ThreadPage
 
 NAME = "xenforo"
@@ -39,66 +56,107 @@ _THREAD = re.compile(r"(?:^|[/?])threads/(?:[^/?#&]*\.)?(\d+)" + _ID_END)
 _FORUM = re.compile(r"(?:^|[/?])forums/(?:[^/?#&]*\.)?(\d+)" + _ID_END)
 _CATEGORY = re.compile(r"(?:^|[/?])categories/(?:[^/?#&]*\.)?(\d+)" + _ID_END)
 _MEMBER = re.compile(r"(?:^|[/?])members/(?:[^/?#&]*\.)?(\d+)" + _ID_END)
+# A node route without an id: XenForo's route filters can print /forums/mazda-mx5/ for /forums/mazda-mx5.2/.
+_NODE_ROUTE = re.compile(r"(?:^|[/?])(?:forums|categories)/[^/?#&]+")
 _PAGE = re.compile(r"/page-(\d+)/?$")
 # Category anchors on the forum list: "/.#mazda-mx-5.1" or "/#mazda-mx-5.1".
 _CATEGORY_ANCHOR = re.compile(r"^[\w-]*\.(\d+)$")
-_QUOTED_POST = re.compile(r"post:\s*(\d+)|[?&]id=(\d+)|#post-(\d+)|posts/(\d+)")
-_POSITION = re.compile(r"#\s*([\d,.\s]+)")
-_COUNT = re.compile(r"(\d[\d,.]*)\s*([KkMm])?")
+# Where a quote's source post is named: data-source="post: N", goto/post?id=N, #post-N, /posts/N, post-N, p=N.
+_QUOTED_POST = re.compile(r"post:\s*(\d+)|[?&](?:id|p)=(\d+)|#post-(\d+)|/posts/(\d+)|/post-(\d+)")
+_POSITION = re.compile(r"^#\s*(\d[\d,.\s]*)$")
+# The verb after the quoted member's name, in the languages XenForo ships ("said:", "schrieb:", "a dit :").
+_QUOTE_VERB = re.compile(
+    r"\s*\b(?:said|wrote|schrieb|sagte|a dit|a écrit|ha detto|ha scritto|scrisse|dijo|escribió|zei|schreef|"
+    r"disse|escreveu|napisał|sade|skrev|sanoi|kirjoitti|написал|сказал)\s*:?\s*[\W]*$", re.I)
+_EDITED_BY_MODERATOR = re.compile(r"\bmod[eé]rat", re.I)
 # Query parameters that are a visit's, not the page's.
-_VOLATILE_PARAMS = {"_xftoken", "_xfrequesturi", "_xfwithdata", "_xfresponsetype", "_xfnoredirect"}
+_VOLATILE_PARAMS = frozenset({"_xftoken", "_xfrequesturi", "_xfwithdata", "_xfresponsetype", "_xfnoredirect"})
 # `time: {now: 1562130994, today: 1562108400, ...}` (XF2) / `serverTimeInfo: {now: ..., today: ...}` (XF1):
 # the server's clock and the unix time of the viewer's local midnight, i.e. the page's UTC offset.
 _SERVER_TIME = re.compile(r"(?:serverTimeInfo|\btime)\s*:\s*\{\s*now\s*:\s*(\d+)\s*,\s*today\s*:\s*(\d+)")
-_EDITED_BY_MODERATOR = re.compile(r"\bby a moderator\b", re.I)
 
+# --- queries (compiled once) -----------------------------------------------------------------------
+_XF2_POSTS = xpath(f"//*[starts-with(@data-content, 'post-')][{has_class('message')}]")
+_XF1_POSTS = xpath(f"//li[starts-with(@id, 'post-')][{has_class('message')}]")
+_XF2_THREAD_ROWS = xpath(f"//*[{has_class('structItem--thread')}][contains(@class, 'js-threadListItem-')]")
+_XF1_THREAD_ROWS = xpath(f"//li[starts-with(@id, 'thread-')][{has_class('discussionListItem')}]")
+_ANY_POST = xpath(f"(//*[starts-with(@data-content, 'post-')][{has_class('message')}]"
+                  f" | //li[starts-with(@id, 'post-')][{has_class('message')}])[1]")
+_ANY_ROW_OR_NODE = xpath(
+    f"(//*[{has_class('structItem--thread')}][contains(@class, 'js-threadListItem-')]"
+    f" | //li[starts-with(@id, 'thread-')][{has_class('discussionListItem')}]"
+    f" | //*[{has_class('node--forum')}] | //li[{has_class('node')}][{has_class('forum')}])[1]")
+_HTML_ID = xpath("/html/@id")
+_TEMPLATE = xpath("/html/@data-template | //body/@data-template")
+_CONTENT_KEY = xpath("/html/@data-content-key")
+_CONTAINER_KEY = xpath("/html/@data-container-key")
+_CLOCK_SCRIPTS = xpath("//script[contains(., 'today')]/text()")
+_PAGE_NAV_BASEURL = xpath("//*[contains(@class, 'PageNav')]/@data-baseurl")
+# Breadcrumb trails: XF2 `ul.p-breadcrumbs` (top, then `--bottom`), XF1 `fieldset.breadcrumb .crumbs`.
+_XF2_TRAILS = xpath(f"//*[{has_class('p-breadcrumbs')}]")
+_XF1_TRAILS = xpath(f"//*[{has_class('breadcrumb')}]")
+_XF2_CRUMB_LINKS = xpath(".//li//a[@href]")
+_XF1_CRUMB_LINKS = xpath(".//a[@href][contains(@class, 'crumb')]")
+_CRUMB_NAME = xpath(".//*[@itemprop='name' or @itemprop='title']")
+_HEADINGS = xpath(f"//h1[{has_class('p-title-value')}] | //div[{has_class('titleBar')}]/h1")
+_HEADING_LABELS = xpath(".//*[contains(@class, 'label') or contains(@class, 'prefix')]")
+_OG_TITLE = xpath("//meta[@property='og:title']/@content")
+_XF1_PAGE_NAV = xpath("//*[contains(@class, 'PageNav')][@data-page]")
+_XF2_CURRENT_PAGE = xpath(f"//li[{has_class('pageNav-page--current')}]")
+_XF2_PAGE_NUMBERS = xpath(f"//ul[{has_class('pageNav-main')}]/li/a/text()")
+_NEXT_HREF = xpath(
+    f"(//a[{has_class('pageNav-jump--next')}]/@href | //a[{has_class('pageNavSimple-el--next')}]/@href)[1]")
+_HEAD_NEXT = xpath("//head/link[@rel='next']/@href")
+_XF1_NEXT_TEXT = xpath("//*[contains(@class, 'PageNav')]//a[contains(@class, 'text')][contains(., 'Next')]/@href")
+_XF1_PAGE_TEMPLATE = xpath("//*[contains(@class, 'PageNav')][@data-page][@data-last][@data-baseurl]")
 
-def _has_class(name: str) -> str:
-    """XPath predicate: the element's class list contains exactly ``name``."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+# Inside a post (relative, from the post's container).
+_XF2_HEADER = xpath(f".//*[{has_class('message-attribution')}]")
+_XF2_HEADER_TIME = xpath(f".//*[{has_class('message-attribution')}]//time")
+_XF2_ANY_TIME = xpath(".//time")
+_XF2_COUNTER = xpath(f".//*[{has_class('message-attribution-opposite')}]//*[self::a or self::span or self::li]"
+                     "[starts-with(normalize-space(.), '#')]")
+_XF2_PERMALINK = xpath(f".//*[{has_class('message-attribution')}]"
+                       "//a[contains(@href, '/post-') or contains(@href, 'posts/')]/@href")
+_XF2_USER_BLOCK = xpath(f".//*[{has_class('message-user')} or {has_class('message-userDetails')}]")
+_USERNAMES = xpath(f".//*[{has_class('username')}]")
+_USER_IDS = xpath(".//*[@data-user-id]")
+_XF2_BODY = xpath(f".//*[{has_class('message-body')}]//*[{has_class('bbWrapper')}]")
+_XF2_ANY_BODY = xpath(f".//*[{has_class('bbWrapper')}]")
+_XF2_CONTENT = xpath(f".//*[{has_class('message-userContent')}]")
+_XF1_META = xpath(f".//*[{has_class('messageMeta')}]")
+_XF1_PERMALINK_TIME = xpath(".//*[contains(@class, 'datePermalink')]//*[contains(@class, 'DateTime')]")
+_XF1_ANY_TIME = xpath(".//*[contains(@class, 'DateTime')]")
+_XF1_COUNTER = xpath(".//*[contains(@class, 'postNumber')]")
+_XF1_PERMALINK = xpath(".//a[contains(@class, 'datePermalink')]")
+_XF1_USER_BLOCK = xpath(f".//*[{has_class('messageUserInfo')}]")
+_XF1_BODY = xpath(f".//blockquote[{has_class('messageText')}]")
+_EDIT_NOTES = xpath(f".//*[{has_class('message-lastEdit')} or {has_class('editDate')}]")
+_EDIT_TIME = xpath(".//time | .//*[contains(@class, 'DateTime')]")
+_SIGNATURES = xpath(f".//*[{has_class('message-signature')} or {has_class('signature')}]")
+_ATTACHMENT_ITEMS = xpath(f".//*[{has_class('attachmentList')}]/li")
+_QUOTE_BLOCKS = xpath(
+    f".//*[self::blockquote or self::div][{has_class('bbCodeBlock--quote')} or {has_class('bbCodeQuote')}]")
+_SMILIES = xpath(".//img[contains(@class, 'smilie') or contains(@class, 'Smilie')]")
+_DRAWINGS = xpath(".//*[local-name()='svg']")
 
-
-_XF2_POSTS = f"//*[starts-with(@data-content, 'post-')][{_has_class('message')}]"
-_XF1_POSTS = f"//li[starts-with(@id, 'post-')][{_has_class('message')}]"
-_XF2_THREAD_ROWS = f"//*[{_has_class('structItem--thread')}][contains(@class, 'js-threadListItem-')]"
-_XF1_THREAD_ROWS = f"//li[starts-with(@id, 'thread-')][{_has_class('discussionListItem')}]"
-_QUOTE_BLOCKS = f".//*[self::blockquote or self::div][{_has_class('bbCodeBlock--quote')} or {_has_class('bbCodeQuote')}]"
-_SMILIES = ".//img[contains(@class, 'smilie') or contains(@class, 'Smilie')]"
+# Listing pages.
+_FORUM_LINKS = xpath("//*[contains(@class, 'node-title') or contains(@class, 'nodeTitle')]//a[@href]"
+                     f" | //a[{has_class('subNodeLink--forum')}]")
+_XF2_ROW_TITLE_LINKS = xpath(f".//*[{has_class('structItem-title')}]//a[@href]")
+_XF2_ROW_MOVED = xpath(f".//*[{has_class('structItem-status--redirect')}]")
+_XF2_ROW_STICKY = xpath(f".//*[{has_class('structItem-status--sticky')}]"
+                        f" | ancestor::*[{has_class('structItemContainer-group--sticky')}]")
+_XF2_ROW_STATS = xpath(f".//*[{has_class('structItem-cell--meta')}]//dl/dd")
+_XF2_ROW_LATEST = xpath(f".//*[{has_class('structItem-latestDate')}] | .//*[{has_class('structItem-cell--latest')}]//time")
+_XF2_ROW_AUTHOR = xpath(f".//*[{has_class('structItem-parts')}]//*[{has_class('username')}]")
+_XF1_ROW_TITLE_LINKS = xpath(".//*[contains(@class, 'title')]//a[@href]")
+_XF1_ROW_REPLIES = xpath(".//dl[contains(@class, 'major')]/dd")
+_XF1_ROW_VIEWS = xpath(".//dl[contains(@class, 'minor')]/dd")
+_XF1_ROW_LATEST = xpath(".//*[contains(@class, 'lastPost')]//*[contains(@class, 'DateTime')]")
 
 
 # --- URLs ----------------------------------------------------------------------------------------
-
-def canonical_url(url: str) -> str:
-    """The form of a URL we store and de-duplicate on: no fragment, no CSRF token, no ``page-1``.
-
-    The query is filtered piece by piece and otherwise kept as written, because XenForo without
-    friendly URLs puts the route itself in it (``index.php?threads/slug.12/``).
-    """
-    parts = urlsplit(url)
-    query = "&".join(
-        piece for piece in parts.query.split("&")
-        if piece and piece.split("=", 1)[0].lower() not in _VOLATILE_PARAMS
-    )
-    path = parts.path
-    if _THREAD.search(path) or _FORUM.search(path):
-        path = re.sub(r"/page-1/?$", "/", path)
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
-
-
-def thread_id_from_url(url: str | None) -> str | None:
-    match = _THREAD.search(_route(url))
-    return match.group(1) if match else None
-
-
-def forum_id_from_url(url: str | None) -> str | None:
-    match = _FORUM.search(_route(url))
-    return match.group(1) if match else None
-
-
-def member_id_from_url(url: str | None) -> str | None:
-    match = _MEMBER.search(_route(url))
-    return match.group(1) if match else None
-
 
 def _route(url: str | None) -> str:
     """Path and query of a URL, where XenForo's route lives; never the host or fragment."""
@@ -106,12 +164,14 @@ def _route(url: str | None) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-def _thread_url(href: str) -> str:
-    """A thread link cut back to the thread itself (drops /unread, /latest, /post-N, /page-N)."""
-    match = _THREAD.search(href)
-    if not match:
-        return canonical_url(href)
-    return canonical_url(href[: match.end()] + "/")
+def _route_id(pattern: re.Pattern, url: str | None) -> str | None:
+    match = pattern.search(_route(url))
+    return match.group(1) if match else None
+
+
+def _category_id(url: str) -> str | None:
+    match = _CATEGORY.search(_route(url)) or _CATEGORY_ANCHOR.match(urlsplit(url).fragment)
+    return match.group(1) if match else None
 
 
 def _page_from_url(url: str) -> int | None:
@@ -119,57 +179,26 @@ def _page_from_url(url: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-# --- Shared page helpers -------------------------------------------------------------------------
-
-def _selector(sel) -> Selector:
-    return sel.selector if hasattr(sel, "selector") and not isinstance(sel, Selector) else sel
+_count = to_int  # counts as XenForo prints them: "1,234", "12K", "1.2M"; "–" (a redirect) is None
 
 
-def _base_url(sel: Selector, url: str) -> str:
-    """What relative links resolve against: ``<base href>`` (XF1), else the page's own path on the
-    forum's own host as its canonical link names it. XF2 links are root-relative, and a page fetched
-    from a mirror or 127.0.0.1 must yield the same post URLs and images as one fetched from the forum."""
-    base = sel.xpath("//head/base/@href").get()
-    if base:
-        return urljoin(url, base)
-    canonical = urlsplit(urljoin(url, sel.xpath("//head/link[@rel='canonical']/@href").get() or ""))
-    page = urlsplit(url)
-    if canonical.scheme in ("http", "https") and canonical.netloc:
-        return urlunsplit((canonical.scheme, canonical.netloc, page.path, page.query, ""))
-    return url
+# --- page-level facts (computed once per page) --------------------------------------------------------
+
+def _is_xf1(root) -> bool:
+    html_id = first(_HTML_ID(root))
+    if html_id in ("XenForo", "XF"):
+        return html_id == "XenForo"
+    return bool(_XF1_POSTS(root) or _XF1_THREAD_ROWS(root))
 
 
-def _text(node) -> str:
-    """Whitespace-collapsed text of a parsel selector or lxml element."""
-    if hasattr(node, "root") and not isinstance(node.root, str):
-        node = node.root
-    return " ".join(" ".join(node.itertext()).split()) if node is not None else ""
+def _template(root) -> str | None:
+    return first(_TEMPLATE(root))
 
 
-def _is_xf1(sel: Selector) -> bool:
-    if sel.xpath("/html[@id='XenForo']"):
-        return True
-    return not sel.xpath("/html[@id='XF']") and bool(sel.xpath(_XF1_POSTS + " | " + _XF1_THREAD_ROWS))
-
-
-def _template(sel: Selector) -> str | None:
-    return sel.xpath("/html/@data-template").get() or sel.xpath("//body/@data-template").get()
-
-
-def _count(text: str | None) -> int | None:
-    """A count as XenForo prints it: "1,234", "12K", "1.2M"; "–" (a redirect) is None."""
-    match = _COUNT.search(text or "")
-    if not match:
-        return None
-    number, suffix = match.group(1), (match.group(2) or "").upper()
-    if suffix:
-        return round(float(number.replace(",", "")) * (1000 if suffix == "K" else 1_000_000))
-    return int(re.sub(r"[,.]", "", number))
-
-
-def _server_clock(sel: Selector) -> tuple[datetime, timedelta] | None:
+def _server_clock(page) -> tuple[datetime, timedelta] | None:
     """(server time, UTC offset the page was rendered in) from XenForo's JS config, or None."""
-    match = _SERVER_TIME.search(" ".join(sel.xpath("//script[contains(., 'today')]/text()").getall()))
+    root = as_selector(page).root if not isinstance(page, etree._Element) else page
+    match = _SERVER_TIME.search(" ".join(_CLOCK_SCRIPTS(root)))
     if not match:
         return None
     seconds = (-int(match.group(2))) % 86400  # local midnight is 00:00 local: offset = -today mod 1 day
@@ -178,10 +207,10 @@ def _server_clock(sel: Selector) -> tuple[datetime, timedelta] | None:
     return datetime.fromtimestamp(int(match.group(1)), timezone.utc), timedelta(seconds=seconds)
 
 
-def _page_dates(sel: Selector, dates: DateResolver) -> DateResolver:
+def _page_dates(root, dates: DateResolver) -> DateResolver:
     """Printed dates are in the viewer's timezone. Keep the site's IANA zone (it knows DST) when it
     agrees with the offset the page declares; otherwise trust the page."""
-    clock = _server_clock(sel)
+    clock = _server_clock(root)
     if clock is None:
         return dates
     now, offset = clock
@@ -190,413 +219,499 @@ def _page_dates(sel: Selector, dates: DateResolver) -> DateResolver:
     return dates.with_tz(timezone(offset))
 
 
-def _time_of(node, dates: DateResolver) -> tuple[datetime | None, str | None]:
-    """(UTC instant, printed text) of a XenForo date element: ``time`` (XF2) or ``.DateTime`` (XF1).
-
-    ``datetime`` and unix ``data-time``/``data-timestamp`` are exact; the printed text ("Today at
-    9:14 AM", XF1's ``title="Oct 30, 2014 at 10:48 PM"``) is the fallback."""
-    if node is None:
-        return None, None
-    element = node.root if hasattr(node, "root") else node
-    printed = element.get("title") or _text(element) or None
-    iso = element.get("datetime")
-    if iso:
-        try:
-            return datetime.strptime(iso.strip(), "%Y-%m-%dT%H:%M:%S%z").astimezone(timezone.utc), printed
-        except ValueError:
-            pass
-    for attr in ("data-timestamp", "data-time"):
-        value = (element.get(attr) or "").strip()
-        if value.isdigit():
-            return datetime.fromtimestamp(int(value), timezone.utc), printed
-    # XF1 prints a title only on dates older than a week; the visible text otherwise.
-    parsed = dates.parse(element.get("title")) or dates.parse(_text(element))
-    return parsed, printed
+def _breadcrumbs(root, base: str) -> list[tuple[str, str]]:
+    """(title, url) of the first breadcrumb trail that has links: XF2 ``.p-breadcrumbs`` (the top one,
+    else the bottom one; ``li[itemprop=itemListElement] > a[itemprop=item]``), XF1 ``.breadcrumb a.crumb``."""
+    trails = [(trail, _XF2_CRUMB_LINKS) for trail in _XF2_TRAILS(root)]
+    trails += [(trail, _XF1_CRUMB_LINKS) for trail in _XF1_TRAILS(root)]
+    for trail, links in trails:
+        crumbs = []
+        for link in links(trail):
+            name = first(_CRUMB_NAME(link))
+            title = text_of(name if name is not None else link)
+            if title:
+                crumbs.append((title, urljoin(base, link.get("href"))))
+        if crumbs:
+            return crumbs
+    return []
 
 
-def _first(nodes):
-    return nodes[0] if nodes else None
+def _is_node_crumb(url: str) -> bool:
+    route = _route(url)
+    return bool(_FORUM.search(route) or _category_id(url) or _NODE_ROUTE.search(route))
 
 
-def _breadcrumbs(sel: Selector, base: str) -> list[tuple[str, str]]:
-    """(title, url) of the top breadcrumb trail: XF2 ``ul.p-breadcrumbs``, XF1 ``.breadcrumb a.crumb``."""
-    trail = sel.xpath(f"(//ul[{_has_class('p-breadcrumbs')}])[1]//li//a[@href]")
-    if not trail:
-        trail = sel.xpath("(//*[contains(@class, 'breadcrumb')][.//a[contains(@class, 'crumb')]])[1]"
-                          "//a[contains(@class, 'crumb')]")
-    crumbs = []
-    for link in trail:
-        name = link.xpath(".//*[@itemprop='name' or @itemprop='title']")
-        title = _text(name[0]) if name else _text(link)
-        if title:
-            crumbs.append((title, urljoin(base, link.attrib["href"])))
-    return crumbs
+def _node_path(crumbs: list[tuple[str, str]], own_is_last: bool) -> list[tuple[str, str]]:
+    """The crumbs that are nodes (categories and forums), down to the page's own forum: everything from
+    the first node crumb on (home and the forum list come before it). On a thread page the last crumb is
+    the thread's own forum even when its URL does not say so (a route filter, a custom node URL), as long
+    as it lies below the crumb before it."""
+    start = next((i for i, (_, url) in enumerate(crumbs) if _is_node_crumb(url)), None)
+    if start is not None:
+        return crumbs[start:]
+    if own_is_last and len(crumbs) > 1:
+        parent, own = urlsplit(crumbs[-2][1]).path, urlsplit(crumbs[-1][1]).path
+        if len(own) > len(parent) and own.startswith(parent.rstrip("/") + "/"):
+            return crumbs[-1:]
+    return []
 
 
-def _node_path(crumbs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The crumbs that are categories or forums (not the home page or the forum list)."""
-    return [(t, u) for t, u in crumbs if forum_id_from_url(u) or _category_id(u)]
-
-
-def _category_id(url: str) -> str | None:
-    match = _CATEGORY.search(_route(url)) or _CATEGORY_ANCHOR.match(urlsplit(url).fragment)
-    return match.group(1) if match else None
-
-
-def _page_title(sel: Selector) -> str | None:
+def _page_title(root) -> str | None:
     """The page heading without thread prefixes (XF2 ``.label``, XF1 ``.prefix``)."""
-    for heading in sel.xpath(f"//h1[{_has_class('p-title-value')}] | //div[{_has_class('titleBar')}]/h1"):
-        root = heading.root
-        skip = set(root.xpath(".//*[contains(@class, 'label') or contains(@class, 'prefix')]"))
-        text = " ".join("".join(_own_text(root, skip)).split())
+    for heading in _HEADINGS(root):
+        text = " ".join(element_text(heading, frozenset(_HEADING_LABELS(heading))).split())
         if text:
             return text
-    title = sel.xpath("//meta[@property='og:title']/@content").get()
+    title = first(_OG_TITLE(root))
     return " ".join(title.split()) if title else None
 
 
-def _own_text(element, skip) -> list[str]:
-    parts = [element.text or ""]
-    for child in element:
-        if child not in skip:
-            parts.extend(_own_text(child, skip))
-        parts.append(child.tail or "")
-    return parts
-
-
-def _pages(sel: Selector, url: str) -> tuple[int, int | None]:
+def _pages(root, url: str) -> tuple[int, int | None]:
     """(current page, page count) from XF2 ``.pageNav`` or XF1 ``.PageNav``."""
-    nav = sel.xpath("//*[contains(@class, 'PageNav')][@data-page]")
-    if nav:
-        last = nav[0].attrib.get("data-last")
-        return int(nav[0].attrib["data-page"]), int(last) if last and last.isdigit() else None
-    current = _count(_text(_first(sel.xpath(f"//li[{_has_class('pageNav-page--current')}]"))))
-    numbers = [_count(t) for t in sel.xpath(f"//ul[{_has_class('pageNav-main')}]/li/a/text()").getall()]
-    numbers = [n for n in numbers if n]
+    nav = first(_XF1_PAGE_NAV(root))
+    if nav is not None:
+        last = nav.get("data-last")
+        return int(nav.get("data-page")), int(last) if last and last.isdigit() else None
+    current = _count(text_of(first(_XF2_CURRENT_PAGE(root))))
+    numbers = [n for n in (_count(t) for t in _XF2_PAGE_NUMBERS(root)) if n]
     page = current or _page_from_url(url) or 1
     return page, max(numbers + [page]) if numbers or current else None
 
 
-def _next_page(sel: Selector, base: str) -> str | None:
-    href = (
-        sel.xpath(f"//a[{_has_class('pageNav-jump--next')}]/@href").get()
-        or sel.xpath(f"//a[{_has_class('pageNavSimple-el--next')}]/@href").get()
-        or sel.xpath("//head/link[@rel='next']/@href").get()
-        or sel.xpath("//*[contains(@class, 'PageNav')]//a[contains(@class, 'text')][contains(., 'Next')]/@href").get()
-    )
-    if href:
-        return canonical_url(urljoin(base, href))
-    nav = sel.xpath("//*[contains(@class, 'PageNav')][@data-page][@data-last][@data-baseurl]")
-    if nav:  # XF1 with JS-only next arrows: build page N+1 from the template URL
-        page, last = int(nav[0].attrib["data-page"]), int(nav[0].attrib["data-last"])
-        sentinel = nav[0].attrib.get("data-sentinel", "{{sentinel}}")
-        if page < last:
-            return canonical_url(urljoin(base, nav[0].attrib["data-baseurl"].replace(sentinel, str(page + 1))))
-    return None
+# --- post fields ---------------------------------------------------------------------------------
 
+class XenForoFields(PostFields):
+    """What both generations share: quotes, edits, signatures, attachments, smilies, member ids.
 
-# --- Thread pages --------------------------------------------------------------------------------
+    ``containers`` are every post container of the page: a field's element belongs to a post when that
+    post is its nearest container, so a post that the parser nested inside another lends it nothing.
+    """
 
-def parse_thread_page(sel: Selector, url: str, dates: DateResolver) -> ThreadPage:
-    """Every post on one thread_view page, in page order, with the thread's identity and next page."""
-    sel = _selector(sel)
-    base = _base_url(sel, url)
-    dates = _page_dates(sel, dates)
-    crumbs = _node_path(_breadcrumbs(sel, base))
-    forum_crumbs = [(t, u) for t, u in crumbs if forum_id_from_url(u)]
-    page, page_count = _pages(sel, url)
-    xf1 = _is_xf1(sel)
-    posts, unparsed = [], 0
-    for node in sel.xpath(_XF1_POSTS if xf1 else _XF2_POSTS):
-        post = _parse_xf1_post(node, base, dates) if xf1 else _parse_xf2_post(node, base, dates)
-        if post.posted_at is None and not post.is_deleted:
-            unparsed += 1
-        posts.append(post)
-    canonical = sel.xpath("//head/link[@rel='canonical']/@href").get()
-    return ThreadPage(
-        thread_id=_thread_id(sel, url, base),
-        title=_page_title(sel),
-        forum_id=forum_id_from_url(forum_crumbs[-1][1]) if forum_crumbs else None,
-        forum_path=[t for t, _ in crumbs],
-        page=page,
-        page_count=page_count,
-        posts=posts,
-        next_page=_next_page(sel, base),
-        canonical_url=canonical_url(urljoin(base, canonical or url)),
-        unparsed_dates=unparsed,
-    )
+    def __init__(self, base_url: str, dates: DateResolver, containers: frozenset = frozenset(), nested=None):
+        super().__init__(base_url, dates)
+        self.containers = containers
+        self.nested = nested or {}
 
+    # scoping ----------------------------------------------------------------------------------------
+    def owner(self, element):
+        parent = element
+        while parent is not None and parent not in self.containers:
+            parent = parent.getparent()
+        return parent
 
-def _thread_id(sel: Selector, url: str, base: str) -> str | None:
-    key = sel.xpath("/html/@data-content-key").get() or ""
-    if key.startswith("thread-") and key[7:].isdigit():
-        return key[7:]
-    for href in (sel.xpath("//head/link[@rel='canonical']/@href").get(),
-                 sel.xpath("//*[contains(@class, 'PageNav')]/@data-baseurl").get(), url):
-        thread_id = thread_id_from_url(urljoin(base, href)) if href else None
-        if thread_id:
-            return thread_id
-    return None
+    def own(self, node, found):
+        """The first of ``found`` (elements under ``node``) that is ``node``'s own, not a nested post's."""
+        if not self.nested.get(node):
+            return first(found)
+        return next((el for el in found if self.owner(el) is node), None)
 
+    def own_all(self, node, found) -> list:
+        if not self.nested.get(node):
+            return list(found)
+        return [el for el in found if self.owner(el) is node]
 
-def _quote_record(block, nested: list) -> dict:
-    """One quote: who said it, which post (``data-source="post: N"``, XF1's goto link), its own text."""
-    author = block.get("data-quote") or block.get("data-author")
-    title = _first(block.xpath(f".//*[{_has_class('bbCodeBlock-title')} or {_has_class('attribution')}]"))
-    if not author and title is not None:
-        author = re.sub(r"\s*said:?\s*\W*$", "", _text(title)) or None
-    post_id = None
-    for candidate in [block.get("data-source")] + (title.xpath(".//a/@href") if title is not None else []):
-        match = _QUOTED_POST.search(candidate or "")
-        if match:
-            post_id = next(g for g in match.groups() if g)
-            break
-    inner = [e for e in block.xpath(f".//*[{_has_class('bbCodeBlock-expandContent')} or {_has_class('quote')}]")
-             if not any(n in e.iterancestors() for n in nested)]
-    skip = set(nested) | set(block.xpath(
-        f".//*[{_has_class('bbCodeBlock-expandLink')} or {_has_class('quoteExpand')}"
-        f" or {_has_class('bbCodeBlock-title')} or {_has_class('attribution')}]"))
-    return {"author": author.strip() if author else None, "post_id": post_id,
-            "text": element_text(inner[0] if inner else block, skip=frozenset(skip))}
+    def foreign(self, node) -> frozenset:
+        """Post containers inside this one (only on pages whose markup nested them)."""
+        return frozenset(self.nested.get(node, ()))
 
-
-def _body_parts(body, base: str) -> dict:
-    """Text, HTML, quotes, images and links of a post body (an lxml element)."""
-    blocks = body.xpath(_QUOTE_BLOCKS)
-    quotes = [_quote_record(b, [o for o in blocks if o is not b and b in o.iterancestors()]) for b in blocks]
-    # Quotes are someone else's words; drawings (XF1 dice add-on SVG) are not words at all.
-    text_skip = frozenset(blocks) | frozenset(body.xpath(".//*[local-name()='svg']"))
-    image_skip = frozenset(blocks) | frozenset(body.xpath(_SMILIES))
-    return {
-        "body_text": element_text(body, text_skip),
-        "body_html": outer_html(body).strip(),
-        "quotes": quotes,
-        "images": image_urls(body, base, image_skip),
-        "links": link_urls(body, base, frozenset(blocks)),
-    }
-
-
-def _attachments(scope, base: str, images: list[str], links: list[str]) -> None:
-    """Add a post's attachment list: thumbnails become their full-size attachment, files are links."""
-    for item in scope.xpath(f".//*[{_has_class('attachmentList')}]/li"):
-        found = image_urls(item, base)
-        for url in found:
-            if url not in images:
-                images.append(url)
-        if not found:
-            for url in link_urls(item, base):
-                if url not in links:
-                    links.append(url)
-
-
-def _edit(scope, dates: DateResolver, author: str | None) -> tuple[str | None, datetime | None]:
-    """XenForo prints "Last edited: <date>" (by the author) or "Last edited by a moderator: <date>"."""
-    note = _first(scope.xpath(f".//*[{_has_class('message-lastEdit')} or {_has_class('editDate')}]"))
-    if note is None:
-        return None, None
-    when, _ = _time_of(_first(note.xpath(".//time | .//*[contains(@class, 'DateTime')]")), dates)
-    return (None if _EDITED_BY_MODERATOR.search(_text(note)) else author), when
-
-
-def _signature(scope) -> str | None:
-    sig = _first(scope.xpath(f".//*[{_has_class('message-signature')} or {_has_class('signature')}]"))
-    text = element_text(sig) if sig is not None else ""
-    return text or None
-
-
-def _user_id(scope) -> str | None:
-    """Member id of the first ``.username`` in scope; guests have ``data-user-id="0"`` or no link."""
-    for user in scope.xpath(f".//*[{_has_class('username')}]"):
-        uid = (user.get("data-user-id") or "").strip()
-        if uid.isdigit():
-            return uid if uid != "0" else None
-        from_href = member_id_from_url(user.get("href"))
-        if from_href:
-            return from_href
-    return None
-
-
-def _parse_xf2_post(node, base: str, dates: DateResolver) -> ParsedPost:
-    root = node.root
-    post_id = root.get("data-content").split("-", 1)[1]
-    author = (root.get("data-author") or "").strip() or None
-    header = _first(root.xpath(f".//*[{_has_class('message-attribution')}]"))
-    scope = header if header is not None else root
-    posted_at, printed = _time_of(_first(scope.xpath(".//time")), dates)
-    position, url = None, None
-    for link in scope.xpath(f".//*[{_has_class('message-attribution-opposite')}]//a[@href]"):
-        match = _POSITION.match(_text(link))
-        if match:
-            position, url = _count(match.group(1)), urljoin(base, link.get("href"))
-            break
-    if url is None:
-        href = _first(scope.xpath(".//a[contains(@href, '/post-') or contains(@href, 'posts/')]/@href"))
-        url = urljoin(base, href) if href else None
-    user_scope = _first(root.xpath(f".//*[{_has_class('message-user')} or {_has_class('message-userDetails')}]"))
-    author_id = _user_id(user_scope) if user_scope is not None else None
-    if author_id is None:
-        author_id = _user_id(scope)
-    common = dict(post_id=post_id, position=position, author=author, author_id=author_id,
-                  posted_at=posted_at, posted_at_text=printed, url=url)
-    body = _first(root.xpath(f".//*[{_has_class('message-body')}]//*[{_has_class('bbWrapper')}]")
-                  or root.xpath(f".//*[{_has_class('bbWrapper')}][not(ancestor::*[{_has_class('message-signature')}])]"))
-    if _has(root, "message--deleted") or body is None:
-        # A post without a body we can find is only "deleted" when its placeholder class says so.
-        return ParsedPost(**common, body_text=None, body_html=None, is_deleted=_has(root, "message--deleted"))
-    parts = _body_parts(body, base)
-    content = _first(root.xpath(f".//*[{_has_class('message-userContent')}]"))
-    _attachments(content if content is not None else root, base, parts["images"], parts["links"])
-    edited_by, edited_at = _edit(root, dates, author)
-    return ParsedPost(**common, **parts, edited_at=edited_at, edited_by=edited_by, signature=_signature(root))
-
-
-def _parse_xf1_post(node, base: str, dates: DateResolver) -> ParsedPost:
-    root = node.root
-    post_id = root.get("id").split("-", 1)[1]
-    author = (root.get("data-author") or "").strip() or None
-    meta = _first(root.xpath(f".//*[{_has_class('messageMeta')}]"))
-    scope = meta if meta is not None else root
-    date_el = _first(scope.xpath(".//*[contains(@class, 'datePermalink')]//*[contains(@class, 'DateTime')]")
-                     or scope.xpath(".//*[contains(@class, 'DateTime')][not(ancestor::*[contains(@class, 'editDate')])]"))
-    posted_at, printed = _time_of(date_el, dates)
-    number = _first(root.xpath(".//a[contains(@class, 'postNumber')]"))
-    match = _POSITION.match(_text(number)) if number is not None else None
-    position = _count(match.group(1)) if match else None
-    href = number.get("href") if number is not None else _first(root.xpath(".//a[contains(@class, 'datePermalink')]/@href"))
-    user_block = _first(root.xpath(f".//*[{_has_class('messageUserInfo')}]"))
-    author_id = _user_id(user_block if user_block is not None else root)
-    common = dict(post_id=post_id, position=position, author=author, author_id=author_id,
-                  posted_at=posted_at, posted_at_text=printed, url=urljoin(base, href) if href else None)
-    body = _first(root.xpath(f".//blockquote[{_has_class('messageText')}]"))
-    if _has(root, "deleted") or body is None:
-        return ParsedPost(**common, body_text=None, body_html=None, is_deleted=_has(root, "deleted"))
-    parts = _body_parts(body, base)
-    _attachments(root, base, parts["images"], parts["links"])
-    edited_by, edited_at = _edit(root, dates, author)
-    return ParsedPost(**common, **parts, edited_at=edited_at, edited_by=edited_by, signature=_signature(root))
-
-
-def _has(element, class_name: str) -> bool:
-    return class_name in (element.get("class") or "").split()
-
-
-# --- Listing pages (forum list, forum view) -------------------------------------------------------
-
-def parse_listing_page(sel: Selector, url: str, dates: DateResolver) -> ListingPage:
-    """Forums linked from the page (nodes and sub-forums), its thread rows, and the next listing page."""
-    sel = _selector(sel)
-    base = _base_url(sel, url)
-    dates = _page_dates(sel, dates)
-    own_id = forum_id_from_url(url) or _container_forum_id(sel)
-    forums: dict[str, ForumLink] = {}
-    for link in sel.xpath(
-        "//*[contains(@class, 'node-title') or contains(@class, 'nodeTitle')]//a[@href]"
-        f" | //a[{_has_class('subNodeLink--forum')}]"
-    ):
-        href = canonical_url(urljoin(base, link.attrib["href"]))
-        forum_id, title = forum_id_from_url(href), _text(link)
-        if forum_id and title and forum_id != own_id and forum_id not in forums:
-            forums[forum_id] = ForumLink(forum_id=forum_id, title=title, url=href)
-    threads: dict[str, ThreadLink] = {}
-    for row in sel.xpath(_XF2_THREAD_ROWS):
-        thread = _xf2_thread_row(row.root, base, dates)
-        if thread:
-            threads.setdefault(thread.thread_id, thread)
-    for row in sel.xpath(_XF1_THREAD_ROWS):
-        thread = _xf1_thread_row(row.root, base, dates)
-        if thread:
-            threads.setdefault(thread.thread_id, thread)
-    title = _page_title(sel) if own_id else None
-    path = [t for t, _ in _node_path(_breadcrumbs(sel, base))] if own_id else []
-    if own_id and title and (not path or path[-1] != title):
-        path.append(title)
-    page, _ = _pages(sel, url)
-    return ListingPage(
-        forum_id=own_id,
-        title=title,
-        forum_path=path,
-        forums=list(forums.values()),
-        threads=list(threads.values()),
-        next_page=_next_page(sel, base) if threads else None,
-        page=page,
-    )
-
-
-def _container_forum_id(sel: Selector) -> str | None:
-    """XF2 forum_view pages name their node: ``data-container-key="node-7"``."""
-    if _template(sel) != "forum_view":
+    # fields -------------------------------------------------------------------------------------------
+    def member_id(self, scope) -> str | None:
+        """Member id of the first ``.username`` (``data-user-id``, else its ``members/name.N/`` link),
+        else of the first element with ``data-user-id`` (an avatar). Guests have ``0`` or no link."""
+        for user in self.own_all(scope, _USERNAMES(scope)) if scope in self.containers else _USERNAMES(scope):
+            uid = (user.get("data-user-id") or "").strip()
+            if uid.isdigit():
+                return uid if uid != "0" else None
+            from_href = _route_id(_MEMBER, user.get("href"))
+            if from_href:
+                return from_href
         return None
-    key = sel.xpath("/html/@data-container-key").get() or ""
+
+    def avatar_member_id(self, node) -> str | None:
+        element = self.own(node, _USER_IDS(node))
+        uid = (element.get("data-user-id") or "").strip() if element is not None else ""
+        return uid if uid.isdigit() and uid != "0" else None
+
+    def quote_blocks(self, body) -> list:
+        return _QUOTE_BLOCKS(body)
+
+    def quote(self, block, nested: list) -> dict:
+        """Who is quoted (``data-quote``/``data-author``, else the header's name before "said:" in any
+        language), which post (``data-source="post: N"``, else the header's link to it), and the quote's
+        own text: without its header, "Click to expand..." and the quotes nested in it."""
+        skip = frozenset(nested)
+        title = content = None
+        chrome = []
+        for element in iter_own(block, skip):
+            if element is block:
+                continue
+            names = classes(element)
+            if title is None and ("bbCodeBlock-title" in names or "attribution" in names):
+                title = element
+                chrome.append(element)
+            elif "bbCodeBlock-expandLink" in names or "quoteExpand" in names:
+                chrome.append(element)
+            elif content is None and ("bbCodeBlock-expandContent" in names or "quote" in names):
+                content = element
+        author = (block.get("data-quote") or block.get("data-author") or "").strip()
+        if not author and title is not None:
+            author = _QUOTE_VERB.sub("", text_of(title)).strip()
+        candidates = [block.get("data-source")]
+        if title is not None:
+            candidates += [a.get("href") for a in title.iter("a")]
+            candidates += [a.get("data-content-selector") for a in title.iter("a")]
+        post_id = None
+        for candidate in candidates:
+            match = _QUOTED_POST.search(candidate or "")
+            if match:
+                post_id = next(g for g in match.groups() if g)
+                break
+        text = element_text(content if content is not None else block, skip | frozenset(chrome))
+        return {"author": author or None, "post_id": post_id, "text": text}
+
+    def text_skip(self, body, blocks: list) -> frozenset:
+        # Quotes are someone else's words; drawings (XF1 dice add-on SVG) are not words at all.
+        return frozenset(blocks) | frozenset(_DRAWINGS(body)) | self.foreign_in(body)
+
+    def foreign_in(self, body) -> frozenset:
+        if not self.nested:
+            return frozenset()
+        return frozenset(c for c in self.containers if c is not body and self._inside(c, body))
+
+    @staticmethod
+    def _inside(element, ancestor) -> bool:
+        parent = element.getparent()
+        while parent is not None:
+            if parent is ancestor:
+                return True
+            parent = parent.getparent()
+        return False
+
+    def attachment_scope(self, node):
+        return node
+
+    def images(self, node, body, skip) -> list[str]:
+        skip = skip | frozenset(_SMILIES(body)) | self.foreign_in(body)
+        found = image_urls(body, self.base_url, skip)
+        for item in self.own_all(node, _ATTACHMENT_ITEMS(self.attachment_scope(node))):
+            found += image_urls(item, self.base_url)  # a thumbnail stands for its full-size attachment
+        return unique(found)
+
+    def links(self, node, body, skip) -> list[str]:
+        found = link_urls(body, self.base_url, skip | self.foreign_in(body))
+        for item in self.own_all(node, _ATTACHMENT_ITEMS(self.attachment_scope(node))):
+            if not image_urls(item, self.base_url):
+                found += link_urls(item, self.base_url)  # a file attachment is a link
+        return unique(found)
+
+    def edit(self, node, author: str | None) -> tuple[str | None, datetime | None]:
+        """"Last edited: <date>" is the author's own edit; "Last edited by a moderator: <date>" names
+        nobody (XF2 ``.message-lastEdit``, XF1 ``.editDate``)."""
+        note = self.own(node, _EDIT_NOTES(node))
+        if note is None:
+            return None, None
+        when, _ = element_time(first(_EDIT_TIME(note)), self.dates)
+        return (None if _EDITED_BY_MODERATOR.search(text_of(note)) else author), when
+
+    def signature(self, node) -> str | None:
+        sig = self.own(node, _SIGNATURES(node))
+        text = element_text(sig, self.foreign_in(sig)) if sig is not None else ""
+        return text or None
+
+    @staticmethod
+    def counter(elements) -> tuple[int | None, object]:
+        """(number, element) of the first post counter printed as "#N" (a link or plain text)."""
+        for element in elements:
+            match = _POSITION.match(text_of(element))
+            if match:
+                return _count(match.group(1)), element
+        return None, None
+
+
+class XenForo2Fields(XenForoFields):
+    """``article.message[data-content="post-N"]``."""
+
+    def post_id(self, node) -> str | None:
+        key = node.get("data-content") or ""
+        return key[5:] if key.startswith("post-") and key[5:].isdigit() else None
+
+    def author(self, node) -> tuple[str | None, str | None]:
+        name = (node.get("data-author") or "").strip()
+        user_block = self.own(node, _XF2_USER_BLOCK(node))
+        member = self.member_id(user_block) if user_block is not None else None
+        if member is None:
+            member = self.member_id(node) or self.avatar_member_id(node)
+        if not name:
+            name = text_of(self.own(node, _USERNAMES(node)))
+        return name or None, member
+
+    def posted_at(self, node) -> tuple[datetime | None, str | None]:
+        # The header's date; without a header, the first date that is not the edit note's.
+        element = self.own(node, _XF2_HEADER_TIME(node))
+        if element is None:
+            notes = frozenset(self.own_all(node, _EDIT_NOTES(node)))
+            element = next((t for t in self.own_all(node, _XF2_ANY_TIME(node))
+                            if not any(n in notes for n in t.iterancestors())), None)
+        return element_time(element, self.dates)
+
+    def position(self, node) -> int | None:
+        return self.counter(self.own_all(node, _XF2_COUNTER(node)))[0]
+
+    def url(self, node) -> str | None:
+        _, element = self.counter(self.own_all(node, _XF2_COUNTER(node)))
+        href = element.get("href") if element is not None and element.tag == "a" else None
+        if not href:
+            permalinks = _XF2_PERMALINK(node)
+            href = first(permalinks) if not self.nested.get(node) else next(
+                (h for h in permalinks if self.owner(h.getparent()) is node), None)
+        return urljoin(self.base_url, href) if href else None
+
+    def body(self, node):
+        if "message--deleted" in classes(node):
+            return None
+        body = self.own(node, _XF2_BODY(node))
+        if body is None:
+            signatures = frozenset(self.own_all(node, _SIGNATURES(node)))
+            body = next((b for b in self.own_all(node, _XF2_ANY_BODY(node))
+                         if not any(s in signatures for s in b.iterancestors())), None)
+        return body
+
+    def is_deleted(self, node, body) -> bool:
+        # A post without a body we can find is only "deleted" when its placeholder class says so.
+        return "message--deleted" in classes(node)
+
+    def attachment_scope(self, node):
+        content = self.own(node, _XF2_CONTENT(node))
+        return content if content is not None else node
+
+
+class XenForo1Fields(XenForoFields):
+    """``li#post-N.message``."""
+
+    def post_id(self, node) -> str | None:
+        key = node.get("id") or ""
+        return key[5:] if key.startswith("post-") and key[5:].isdigit() else None
+
+    def author(self, node) -> tuple[str | None, str | None]:
+        name = (node.get("data-author") or "").strip()
+        user_block = self.own(node, _XF1_USER_BLOCK(node))
+        member = self.member_id(user_block if user_block is not None else node)
+        if member is None and user_block is not None:
+            member = self.member_id(node)
+        if not name:
+            name = text_of(self.own(node, _USERNAMES(node)))
+        return name or None, member
+
+    def posted_at(self, node) -> tuple[datetime | None, str | None]:
+        meta = self.own(node, _XF1_META(node))
+        scope = meta if meta is not None else node
+        element = self.own(node, _XF1_PERMALINK_TIME(scope))
+        if element is None:
+            notes = frozenset(self.own_all(node, _EDIT_NOTES(node)))
+            element = next((t for t in self.own_all(node, _XF1_ANY_TIME(scope))
+                            if not any(n in notes for n in t.iterancestors())), None)
+        return element_time(element, self.dates)
+
+    def position(self, node) -> int | None:
+        return self.counter(self.own_all(node, _XF1_COUNTER(node)))[0]
+
+    def url(self, node) -> str | None:
+        _, element = self.counter(self.own_all(node, _XF1_COUNTER(node)))
+        href = element.get("href") if element is not None else None
+        if not href:
+            permalink = self.own(node, _XF1_PERMALINK(node))
+            href = permalink.get("href") if permalink is not None else None
+        return urljoin(self.base_url, href) if href else None
+
+    def body(self, node):
+        if "deleted" in classes(node):
+            return None
+        return self.own(node, _XF1_BODY(node))
+
+    def is_deleted(self, node, body) -> bool:
+        return "deleted" in classes(node)
+
+
+# --- the engine ----------------------------------------------------------------------------------
+
+class XenForoEngine(ForumEngine):
+    name = NAME
+    volatile_params = _VOLATILE_PARAMS
+    fields = XenForo2Fields
+    xf1_fields: type[XenForoFields] = XenForo1Fields
+    # XF2 `data-content="post-N"`, XF1 `<li id="post-N">` (XF2's anchor `<span id="post-N">` names the same posts).
+    post_id_markup = re.compile(rb'(?:data-content|(?<![\w-])id)\s*=\s*["\']post-(\d+)["\']')
+
+    # URLs ---------------------------------------------------------------------------------------
+    def canonical_url(self, url: str) -> str:
+        """No fragment, no CSRF token, no ``page-1``; a plain route (``index.php?threads/x.1/``) kept."""
+        url = super().canonical_url(url)
+        parts = urlsplit(url)
+        if _THREAD.search(parts.path) or _FORUM.search(parts.path):
+            path = re.sub(r"/page-1/?$", "/", parts.path)
+            if path != parts.path:
+                return url.replace(parts.path, path, 1)
+        return url
+
+    def thread_id_from_url(self, url: str | None) -> str | None:
+        return _route_id(_THREAD, url)
+
+    def forum_id_from_url(self, url: str | None) -> str | None:
+        return _route_id(_FORUM, url)
+
+    def member_id_from_url(self, url: str | None) -> str | None:
+        return _route_id(_MEMBER, url)
+
+    def _thread_url(self, href: str) -> str:
+        """A thread link cut back to the thread itself (drops /unread, /latest, /post-N, /page-N)."""
+        match = _THREAD.search(href)
+        return self.canonical_url(href[: match.end()] + "/" if match else href)
+
+    # pages --------------------------------------------------------------------------------------
+    def page_kind(self, page) -> str | None:
+        root = as_selector(page).root
+        template = _template(root)
+        if template == "thread_view" or _ANY_POST(root):
+            return "thread"
+        if template in ("forum_list", "forum_view", "category_view") or _ANY_ROW_OR_NODE(root):
+            return "listing"
+        return None
+
+    def parse_thread_page(self, page, url: str, dates: DateResolver) -> ThreadPage:
+        """Every post on one thread_view page, in page order, with the thread's identity and next page."""
+        root = as_selector(page).root
+        base = canonical_base_url(root, url)
+        dates = _page_dates(root, dates)
+        xf1 = _is_xf1(root)
+        nodes = (_XF1_POSTS if xf1 else _XF2_POSTS)(root)
+        nested = {parent: inner for parent, inner in quote_children(root, nodes).items() if inner}
+        fields = (self.xf1_fields if xf1 else self.fields)(base, dates, frozenset(nodes), nested)
+        posts, undated, errors = self.read_posts(nodes, fields, url)
+        path = _node_path(_breadcrumbs(root, base), own_is_last=True)
+        canonical = canonical_link(root)
+        return ThreadPage(
+            thread_id=self._thread_id(root, url, base),
+            title=_page_title(root),
+            forum_id=self._own_forum_id(root, path),
+            forum_path=[title for title, _ in path],
+            page=_pages(root, url)[0],
+            page_count=_pages(root, url)[1],
+            posts=posts,
+            next_page=self._next_page(root, base),
+            canonical_url=self.canonical_url(urljoin(base, canonical or url)),
+            unparsed_dates=undated,
+            parse_errors=errors,
+        )
+
+    def parse_listing_page(self, page, url: str, dates: DateResolver) -> ListingPage:
+        """Forums linked from the page (nodes and sub-forums), its thread rows, and the next listing page."""
+        root = as_selector(page).root
+        base = canonical_base_url(root, url)
+        dates = _page_dates(root, dates)
+        own_id = self.forum_id_from_url(url) or (_container_node(root) if _template(root) == "forum_view" else None)
+        forums = []
+        for link in _FORUM_LINKS(root):
+            href = self.canonical_url(urljoin(base, link.get("href")))
+            forum_id, title = self.forum_id_from_url(href), text_of(link)
+            if forum_id and title:
+                forums.append(ForumLink(forum_id=forum_id, title=title, url=href))
+        threads = [t for t in (self._xf2_row(row, base, dates) for row in _XF2_THREAD_ROWS(root)) if t]
+        threads += [t for t in (self._xf1_row(row, base, dates) for row in _XF1_THREAD_ROWS(root)) if t]
+        path = _node_path(_breadcrumbs(root, base), own_is_last=False) if own_id else []
+        return self.listing(forum_id=own_id, title=_page_title(root) if own_id else None,
+                            forum_path=[title for title, _ in path], forums=forums, threads=threads,
+                            next_page=self._next_page(root, base), page=_pages(root, url)[0])
+
+    # page parts -----------------------------------------------------------------------------------
+    def _thread_id(self, root, url: str, base: str) -> str | None:
+        key = first(_CONTENT_KEY(root)) or ""
+        if key.startswith("thread-") and key[7:].isdigit():
+            return key[7:]
+        for href in (canonical_link(root), first(_PAGE_NAV_BASEURL(root)), url):
+            thread_id = self.thread_id_from_url(urljoin(base, href)) if href else None
+            if thread_id:
+                return thread_id
+        return None
+
+    def _own_forum_id(self, root, path: list[tuple[str, str]]) -> str | None:
+        """The thread's own forum: XF2 names its node on the page (``data-container-key="node-N"``);
+        else the last crumb's forum id (never an earlier crumb's: that would be a parent forum)."""
+        node = _container_node(root)
+        if node:
+            return node
+        return self.forum_id_from_url(path[-1][1]) if path else None
+
+    def _next_page(self, root, base: str) -> str | None:
+        href = first(_NEXT_HREF(root)) or first(_HEAD_NEXT(root)) or first(_XF1_NEXT_TEXT(root))
+        if href:
+            return self.canonical_url(urljoin(base, href))
+        nav = first(_XF1_PAGE_TEMPLATE(root))
+        if nav is not None:  # XF1 with JS-only next arrows: build page N+1 from the template URL
+            page, last = int(nav.get("data-page")), int(nav.get("data-last"))
+            sentinel = nav.get("data-sentinel", "{{sentinel}}")
+            if page < last:
+                return self.canonical_url(urljoin(base, nav.get("data-baseurl").replace(sentinel, str(page + 1))))
+        return None
+
+    def _thread_link(self, row, query):
+        """The title link of a thread row: the last link in the title that goes to a thread (prefix
+        labels link to the forum filtered by prefix)."""
+        links = [a for a in query(row) if _THREAD.search(_route(a.get("href")))]
+        primary = [a for a in links if a.get("data-tp-primary") == "on"]
+        return (primary or links or [None])[-1]
+
+    def _xf2_row(self, row, base: str, dates: DateResolver) -> ThreadLink | None:
+        link = self._thread_link(row, _XF2_ROW_TITLE_LINKS)
+        match = re.search(r"js-threadListItem-(\d+)", row.get("class") or "")
+        if link is None or not match:
+            return None
+        moved = bool(_XF2_ROW_MOVED(row))
+        stats = [_count(text_of(dd)) for dd in _XF2_ROW_STATS(row)]
+        author = (row.get("data-author") or "").strip() or text_of(first(_XF2_ROW_AUTHOR(row))) or None
+        return ThreadLink(
+            thread_id=match.group(1),
+            title=text_of(link),
+            url=self._thread_url(urljoin(base, link.get("href"))),
+            author=author,
+            reply_count=None if moved or not stats else stats[0],
+            view_count=None if moved or len(stats) < 2 else stats[1],
+            last_post_at=None if moved else element_time(first(_XF2_ROW_LATEST(row)), dates)[0],
+            sticky=bool(_XF2_ROW_STICKY(row)),
+            moved=moved,
+        )
+
+    def _xf1_row(self, row, base: str, dates: DateResolver) -> ThreadLink | None:
+        link = self._thread_link(row, _XF1_ROW_TITLE_LINKS)
+        if link is None:
+            return None
+        names = classes(row)
+        moved = "moved" in names or "redirect" in names
+        return ThreadLink(
+            thread_id=row.get("id").split("-", 1)[1],
+            title=text_of(link),
+            url=self._thread_url(urljoin(base, link.get("href"))),
+            author=(row.get("data-author") or "").strip() or None,
+            reply_count=None if moved else _count(text_of(first(_XF1_ROW_REPLIES(row)))),
+            view_count=None if moved else _count(text_of(first(_XF1_ROW_VIEWS(row)))),
+            last_post_at=None if moved else element_time(first(_XF1_ROW_LATEST(row)), dates)[0],
+            sticky="sticky" in names,
+            moved=moved,
+        )
+
+
+def _container_node(root) -> str | None:
+    """XF2 thread_view and forum_view pages name their forum: ``html[data-container-key="node-7"]``."""
+    key = first(_CONTAINER_KEY(root)) or ""
     return key[5:] if key.startswith("node-") and key[5:].isdigit() else None
 
 
-def _thread_link(row, title_query: str):
-    """The title link of a thread row: the last link in the title that goes to a thread (prefix
-    labels link to the forum filtered by prefix)."""
-    links = [a for a in row.xpath(title_query) if _THREAD.search(_route(a.get("href")))]
-    primary = [a for a in links if a.get("data-tp-primary") == "on"]
-    return (primary or links or [None])[-1]
+ENGINE = XenForoEngine()
 
-
-def _xf2_thread_row(row, base: str, dates: DateResolver) -> ThreadLink | None:
-    link = _thread_link(row, f".//*[{_has_class('structItem-title')}]//a[@href]")
-    thread_id = re.search(r"js-threadListItem-(\d+)", row.get("class")).group(1)
-    if link is None:
-        return None
-    moved = bool(row.xpath(f".//*[{_has_class('structItem-status--redirect')}]"))
-    sticky = bool(row.xpath(f".//*[{_has_class('structItem-status--sticky')}]"
-                            f" | ancestor::*[{_has_class('structItemContainer-group--sticky')}]"))
-    stats = [_count(_text(dd)) for dd in row.xpath(f".//*[{_has_class('structItem-cell--meta')}]//dl/dd")]
-    latest = _first(row.xpath(f".//*[{_has_class('structItem-latestDate')}]"
-                              f" | .//*[{_has_class('structItem-cell--latest')}]//time"))
-    author = (row.get("data-author") or "").strip() or _text(_first(row.xpath(
-        f".//*[{_has_class('structItem-parts')}]//*[{_has_class('username')}]"))) or None
-    return ThreadLink(
-        thread_id=thread_id,
-        title=_text(link),
-        url=_thread_url(urljoin(base, link.get("href"))),
-        author=author,
-        reply_count=None if moved or not stats else stats[0],
-        view_count=None if moved or len(stats) < 2 else stats[1],
-        last_post_at=None if moved else _time_of(latest, dates)[0],
-        sticky=sticky,
-        moved=moved,
-    )
-
-
-def _xf1_thread_row(row, base: str, dates: DateResolver) -> ThreadLink | None:
-    link = _thread_link(row, ".//*[contains(@class, 'title')]//a[@href]")
-    if link is None:
-        return None
-    classes = (row.get("class") or "").split()
-    moved = "moved" in classes or "redirect" in classes
-    replies = _count(_text(_first(row.xpath(".//dl[contains(@class, 'major')]/dd"))))
-    views = _count(_text(_first(row.xpath(".//dl[contains(@class, 'minor')]/dd"))))
-    latest = _first(row.xpath(".//*[contains(@class, 'lastPost')]//*[contains(@class, 'DateTime')]"))
-    return ThreadLink(
-        thread_id=row.get("id").split("-", 1)[1],
-        title=_text(link),
-        url=_thread_url(urljoin(base, link.get("href"))),
-        author=(row.get("data-author") or "").strip() or None,
-        reply_count=None if moved else replies,
-        view_count=None if moved else views,
-        last_post_at=None if moved else _time_of(latest, dates)[0],
-        sticky="sticky" in classes,
-        moved=moved,
-    )
-
-
-# --- Page kinds ----------------------------------------------------------------------------------
-
-def page_kind(sel: Selector) -> str | None:
-    """"thread", "listing" or None (a page this engine does not recognise)."""
-    sel = _selector(sel)
-    template = _template(sel)
-    if sel.xpath(_XF2_POSTS + " | " + _XF1_POSTS) or template == "thread_view":
-        return "thread"
-    if template in ("forum_list", "forum_view", "category_view") or sel.xpath(
-        _XF2_THREAD_ROWS + " | " + _XF1_THREAD_ROWS
-        + f" | //*[{_has_class('node--forum')}] | //li[{_has_class('node')}][{_has_class('forum')}]"
-    ):
-        return "listing"
-    return None
+# The engine's operations as module functions, for callers that hold the module.
+parse_thread_page = ENGINE.parse_thread_page
+parse_listing_page = ENGINE.parse_listing_page
+page_kind = ENGINE.page_kind
+canonical_url = ENGINE.canonical_url
+thread_id_from_url = ENGINE.thread_id_from_url
+forum_id_from_url = ENGINE.forum_id_from_url
+member_id_from_url = ENGINE.member_id_from_url
