@@ -36,7 +36,7 @@ def collapse(text):
 
 
 def test_registered_as_an_engine():
-    assert get_engine("phpbb") is phpbb
+    assert get_engine("phpbb") is phpbb.ENGINE
 
 
 @pytest.mark.parametrize("spec_path", SPECS, ids=[f"{p.parent.name}/{p.stem}" for p in SPECS])

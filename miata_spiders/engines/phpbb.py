@@ -1,20 +1,26 @@
-"""phpBB 3.0-3.3 page parsers (prosilver and the styles built on it), keyed on what phpBB's own
-templates print and styles keep: ``div#p{id}.post``, ``p.author``, ``div.content``, ``div#sig{id}``,
-``dl.attachbox``, ``ul.topiclist.topics``/``.forums`` with ``a.topictitle``/``a.forumtitle``, and the
-``viewtopic.php?t=``/``viewforum.php?f=``/``memberlist.php?mode=viewprofile&u=`` URLs.
+"""phpBB 3.0-3.3 page parsers: prosilver and the styles built on it, and subsilver2 (3.0's table layout).
 
-What differs between versions and is handled here:
-- post dates: loose text after "»" in ``p.author`` (3.0, 3.1) or ``<time datetime>`` in UTC (3.2+);
-- quotes: ``<cite>X wrote:</cite>`` (3.0, 3.1) or a cite with profile link, quoted-post link
-  (``data-post-id``) and date (3.2+); ``blockquote.uncited`` without a name;
+Anchored on what phpBB's own templates print and styles keep: post ids (``div#p{id}.post`` in
+prosilver, ``<a name="p{id}">`` in subsilver2), member links ``memberlist.php?mode=viewprofile&u=N``,
+post links ``viewtopic.php?p=N#pN``, ``<time datetime>`` (3.2+), ``div.content``/``div.postbody``,
+``ul.topiclist.topics``/``.forums`` with ``a.topictitle``/``a.forumtitle`` on listings.
+
+What differs between versions and styles is a field of ``ProsilverFields`` (or of its subsilver2
+subclass), not a copy of the parser:
+- post dates: ``<time datetime>`` in UTC (3.2+) before the loose text after "»" (3.0, 3.1), or after
+  subsilver2's "Posted:" label;
+- quotes: ``<cite>X wrote:</cite>`` (3.0, 3.1; "schrieb:", "a écrit :" on other language packs), a cite
+  with profile link, quoted-post link (``data-post-id``) and date (3.2+), ``blockquote.uncited``, and
+  subsilver2's ``div.quotetitle`` + ``div.quotecontent`` pair;
 - the footer timezone: "All times are UTC - 5 hours [ DST ]" (3.0) or
   "All times are <span title="Europe/London">UTC+01:00</span>" (3.1+);
 - pagination: "Page <strong>2</strong> of ..." with bare links (3.0) or ``li.active``/``a[rel=next]`` (3.1+).
 
-prosilver prints no post numbers, so a post's position is the page's ``start`` offset plus its index
-on the page. subsilver2 (a table layout) is not supported: ``page_kind`` returns None for it.
+phpBB prints no post numbers, so a post's position is the page's ``start`` offset plus its index on
+the page. A login form served in place of a page (the board or forum requires login) is no page of
+ours: ``page_kind`` returns None for it.
 
-Every function is pure: a parsel ``Selector`` (or Scrapy response) and its URL in, records out.
+Every parser is pure: a parsel ``Selector`` (or Scrapy response) and its URL in, records out.
 """
 
 from __future__ import annotations
@@ -24,35 +30,69 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from parsel import Selector
-
 from miata_spiders.dates import DateResolver
-from miata_spiders.engines.html_text import element_text, image_urls, link_urls, outer_html
-from miata_spiders.engines.records import ForumLink, ListingPage, ParsedPost, ThreadLink, ThreadPage
+from miata_spiders.engines.base import (
+    ForumEngine,
+    PostFields,
+    as_selector,
+    canonical_base_url,
+    canonical_link,
+    clean_query,
+    first,
+    first_own,
+    has_class,
+    id_is,
+    machine_time,
+    text_of,
+    to_int,
+    xpath,
+)
+from miata_spiders.engines.html_text import element_text, image_urls, link_urls
+from miata_spiders.engines.records import ListingPage, ThreadLink, ThreadPage, ForumLink
 
 NAME = "phpbb"
 
 # Query parameters that identify a visit, not a page: the session id phpBB appends to every link for
 # cookie-less visitors, and search-word highlighting.
-_VOLATILE_PARAMS = {"sid", "hilit", "highlight"}
+_VOLATILE_PARAMS = frozenset({"sid", "hilit", "highlight"})
 _POST_ID = re.compile(r"^p(\d+)$")
-_DIGITS = re.compile(r"\d[\d,.\s]*")
-_EDITED = re.compile(
-    r"Last edited by\s+(?P<who>.+?)\s+on\s+(?P<when>.+?),\s*edited\s+\d+\s+times?\s+in\s+total", re.S | re.I
+# "wrote:" in the language packs phpBB ships or the community translates, longest first; any other
+# language: the cite's last word before the colon.
+_WROTE = re.compile(
+    r"\s*(?:hat geschrieben|heeft geschreven|ha scritto|a écrit|escribió|escreveu|schreef|schrieb|napisał\(a\)"
+    r"|napisał|napsal|kirjoitti|skrev|írta|yazdı|писал\(а\)|писал|написал|έγραψε|wrote|\S+)\s*:\s*$",
+    re.I,
 )
-_WROTE = re.compile(r"\s*wrote\s*:?\s*$", re.I)
-_PAGE_OF = re.compile(r"Page\s+(\d+)\s+of\s+(\d+)", re.I)
+_ENGLISH_EDIT = re.compile(r"Last edited by\s+(?P<who>.+?)\s+on\s", re.I)
+_PAGE_OF = re.compile(r"(\d+)\D{1,12}?(\d+)")
 _PER_PAGE_JS = re.compile(r"\bper_page\s*=\s*'(\d+)'")
-# "All times are UTC - 5 hours [ DST ]" (3.0) / "All times are UTC-05:00" (3.1+)
+# "UTC - 5 hours [ DST ]" (3.0) / "UTC-05:00" (3.1+) / "GMT + 1 Stunde [ Sommerzeit ]"
 _FOOTER_OFFSET = re.compile(
-    r"All times are\s*(?:UTC|GMT)\s*(?:(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::(?P<minutes>\d{2}))?)?", re.I
+    r"\b(?:UTC|GMT)\s*(?:(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?:[:.](?P<minutes>\d{2}))?)?(?P<rest>[^\]\n]{0,40}\])?"
 )
-_DST = re.compile(r"\[\s*DST\s*\]")
-_CLASS = "contains(concat(' ', normalize-space(@class), ' '), ' {} ')"
+# The count of an edit note: a number that is no part of a time or a year.
+_EDIT_COUNT = re.compile(r"(?<![\d:])\d{1,3}(?![\d:])")
+_SUBSILVER_SIGNATURE = re.compile(r"^\s*_{5,}\s*")
 
 
-def _has_class(name: str) -> str:
-    return _CLASS.format(name)
+def _cls(name: str) -> str:
+    """XPath predicate: the class list holds ``name``; the cheap ``contains`` runs first, so the exact
+    token test only runs on candidates."""
+    return f"contains(@class, '{name}') and {has_class(name)}"
+
+
+def _first_of(node, *queries):
+    """The first element the first query that finds any returns (precise paths before loose ones)."""
+    for query in queries:
+        found = query(node)
+        if found:
+            return found[0]
+    return None
+
+
+def _name_is(prefix: str) -> str:
+    """XPath predicate: ``@name`` is ``prefix`` followed by digits only (subsilver2's post anchors)."""
+    return id_is(prefix).replace("@id", "@name")
 
 
 # --- URLs ----------------------------------------------------------------------------------------
@@ -62,26 +102,11 @@ def canonical_url(url: str) -> str:
     no ``f=`` on topic links, since phpBB finds a topic's forum itself and global announcements are
     linked with the id of every forum they are shown in."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _VOLATILE_PARAMS]
+    query = parse_qsl(clean_query(parts.query, _VOLATILE_PARAMS), keep_blank_values=True)
     if parts.path.endswith("viewtopic.php") and any(k in ("t", "p") for k, _ in query):
         query = [(k, v) for k, v in query if k != "f"]
     query = [(k, v) for k, v in query if not (k == "start" and v in ("", "0"))]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
-
-
-def _without_session(urls: list[str], base: str) -> list[str]:
-    """The same URLs minus phpBB's ``sid`` on links to this board, so a post's links and images (and so
-    its content hash) do not change with the visitor's session; the order and fragments are kept."""
-    host = urlsplit(base).netloc
-    cleaned: list[str] = []
-    for url in urls:
-        parts = urlsplit(url)
-        if parts.netloc == host and "sid=" in parts.query:
-            query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "sid"]
-            url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
-        if url not in cleaned:
-            cleaned.append(url)
-    return cleaned
 
 
 def _query_value(url: str | None, key: str) -> str | None:
@@ -105,73 +130,64 @@ def member_id_from_url(url: str | None) -> str | None:
     return _query_value(url, "u") if url and "memberlist.php" in url else None
 
 
-def _base_url(sel: Selector, url: str) -> str:
-    """What relative links resolve against: ``<base href>``, else the page's own path on the host its
-    canonical link names (phpBB 3.2+ prints one), so a page fetched from a mirror or 127.0.0.1 yields
-    the forum's own URLs, and the same content hashes, as the live page."""
-    base = sel.xpath("//head/base/@href").get()
-    if base:
-        return urljoin(url, base)
-    canonical = urlsplit(sel.xpath("//link[@rel='canonical']/@href").get() or "")
-    if canonical.scheme in ("http", "https") and canonical.netloc:
-        parts = urlsplit(url)
-        return urlunsplit((canonical.scheme, canonical.netloc, parts.path, parts.query, ""))
-    return url
-
-
-def _selector(sel) -> Selector:
-    return sel.selector if hasattr(sel, "selector") and not isinstance(sel, Selector) else sel
-
-
-def _text(node) -> str:
-    """Whitespace-collapsed text of a parsel node or lxml element."""
-    if isinstance(node, Selector):
-        raw = node.xpath("string()").get() or ""
-    else:
-        raw = "".join(node.itertext())
-    return " ".join(raw.replace("\xa0", " ").split())
-
-
-def _int(text: str | None) -> int | None:
-    match = _DIGITS.search(text or "")
-    if not match:
-        return None
-    digits = re.sub(r"\D", "", match.group(0))
-    return int(digits) if digits else None
+def _without_session(url: str, host: str) -> str:
+    """``url`` minus phpBB's ``sid`` when it links to this board, so a post's links and images (and so
+    its content hash) do not change with the visitor's session; fragments are kept."""
+    parts = urlsplit(url)
+    if parts.netloc != host or "sid=" not in parts.query:
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "sid"]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
 # --- Dates ---------------------------------------------------------------------------------------
 
-def timezone_from_footer(sel: Selector) -> tzinfo | None:
-    """The timezone a phpBB page was rendered in, from its "All times are ..." footer.
+_FOOTER_ZONE_SPAN = xpath(
+    "/descendant::span[@title][starts-with(normalize-space(.), 'UTC') or starts-with(normalize-space(.), 'GMT')]"
+)
+# prosilver's footer (``div#page-footer``), subsilver2's "All times are ..." line (``p.datetime``).
+_FOOTER_TEXTS = xpath("/descendant::div[@id='page-footer']/descendant::text()[contains(., 'UTC') or contains(., 'GMT')]"
+                      " | /descendant::p[@class='datetime']/text()[contains(., 'UTC') or contains(., 'GMT')]")
+_ALL_TIMES_ARE = xpath("(/descendant::*[text()[contains(., 'All times are')]])[1]")
+
+
+def timezone_from_footer(page) -> tzinfo | None:
+    """The timezone a phpBB page was rendered in, from its "All times are ..." footer, in any language.
 
     3.1+ names the zone in the span's title ("Europe/London"): that zone, DST rules included, is what
-    every date on the page was rendered in. 3.0 prints a fixed offset, plus "[ DST ]" when the board or
-    user has its daylight-saving box ticked, which phpBB 3.0 applies as one more hour all year round.
+    every date on the page was rendered in; a title without "/" falls back to the printed offset. 3.0
+    prints a fixed offset, plus "[ DST ]" (localised) when the board or user has its daylight-saving box
+    ticked, which phpBB 3.0 applies as one more hour all year round.
     """
-    holder = sel.xpath("(//*[text()[contains(., 'All times are')]])[1]")
-    if not holder:
-        return None
-    title = (holder[0].xpath(".//span/@title").get() or "").strip()
-    if "/" in title:
-        try:
-            return ZoneInfo(title.replace(" ", "_"))
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    text = _text(holder[0])
+    root = as_selector(page).root
+    span = first(_FOOTER_ZONE_SPAN(root))
+    if span is not None:
+        title = span.get("title", "").strip()
+        if "/" in title:
+            try:
+                return ZoneInfo(title.replace(" ", "_"))
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        parent = span.getparent()
+        return _offset(text_of(parent if parent is not None else span))
+    text = first(_FOOTER_TEXTS(root))
+    if text is not None:
+        holder = text.getparent()  # a tail's getparent() is the element it follows
+        return _offset(text_of(holder.getparent() if text.is_tail and holder.getparent() is not None else holder))
+    holder = first(_ALL_TIMES_ARE(root))
+    return _offset(text_of(holder)) if holder is not None else None
+
+
+def _offset(text: str) -> tzinfo | None:
     match = _FOOTER_OFFSET.search(text)
     if not match:
         return None
     delta = timedelta(hours=int(match.group("hours") or 0), minutes=int(match.group("minutes") or 0))
     if match.group("sign") == "-":
         delta = -delta
-    if _DST.search(text):
+    if match.group("rest") and "[" in match.group("rest"):  # "[ DST ]", "[ Sommerzeit ]", "[ HAE ]"
         delta += timedelta(hours=1)
     return timezone(delta)
-
-
-def _page_dates(sel: Selector, dates: DateResolver) -> DateResolver:
-    return dates.with_tz(timezone_from_footer(sel))
 
 
 def _parse_date(text: str | None, dates: DateResolver) -> datetime | None:
@@ -182,61 +198,395 @@ def _parse_date(text: str | None, dates: DateResolver) -> datetime | None:
     return dates.parse(text)
 
 
-def _iso_time(value: str | None) -> datetime | None:
-    """A ``<time datetime>`` value (phpBB 3.2+ prints it in UTC, RFC 3339) as a UTC datetime."""
-    if not value:
+def _date_before_count(text: str, dates: DateResolver) -> datetime | None:
+    """The date in the rest of an edit note, "on Sun May 26, 2019 5:35 pm, edited 2 times in total.",
+    in any language: the text before its last comma, whose last piece must hold the count ("edited 2
+    times", "insgesamt 1-mal geändert", "édité 2 fois"; a number that is no part of a time), minus the
+    connecting word ("on", "am", "le"). A sentence without a count ("Last bumped by X on DATE.") is no
+    edit note."""
+    pieces = text.strip().rstrip(".").split(",")
+    if len(pieces) < 2 or not _EDIT_COUNT.search(pieces[-1]):
         return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(timezone.utc)
+    words = ",".join(pieces[:-1]).split()
+    for drop in (1, 0, 2, 3):
+        if drop < len(words):
+            when = _parse_date(" ".join(words[drop:]), dates)
+            if when is not None:
+                return when
+    return None
 
 
-def _dated(node, dates: DateResolver, after: str | None = None) -> tuple[datetime | None, str | None]:
-    """(UTC datetime, printed text) of the date in ``node``: its ``<time datetime>`` when there is one,
-    else the loose text after the last ``after`` marker."""
-    time = node.xpath(".//time[@datetime]")
-    if time:
-        printed = _text(time[0]) or None
-        return _iso_time(time[0].attrib.get("datetime")) or _parse_date(printed, dates), printed
-    text = _text(node)
-    if after is not None:
-        if after not in text:
+# --- Post fields ---------------------------------------------------------------------------------
+
+_MEMBER_LINK = f"a[contains(@href, 'memberlist.php') and contains(@href, 'u=')][normalize-space(.)]"
+_USERNAME = f"*[{_cls('username')} or {_cls('username-coloured')}]"
+
+# Precise paths first (prosilver: div.post > div.inner > div.postbody > ...), then any depth in the post.
+_AUTHOR_LINE = xpath(f"./div/div[{_cls('postbody')}]/p[{_cls('author')}]"
+                     f" | ./div[{_cls('postbody')}]/p[{_cls('author')}]")
+_AUTHOR_LINE_ANYWHERE = xpath(f"descendant::p[{_cls('author')}]")
+_CONTENT = xpath(f"./div/div[{_cls('postbody')}]/div[{_cls('content')}]"
+                 f" | ./div[{_cls('postbody')}]/div[{_cls('content')}]")
+_CONTENT_ANYWHERE = xpath(f"descendant::div[{_cls('content')}]")
+_PROFILE_NAME = xpath(f"descendant::dl[{_cls('postprofile')}]/dt")
+_LINE_MEMBER = xpath(f"descendant::{_MEMBER_LINK}")
+_LINE_NAME = xpath(f"descendant::{_USERNAME} | descendant::strong")
+_LINE_TIME = xpath("descendant::time[@datetime]")
+_LINE_POST_LINK = xpath("descendant::a[contains(@href, 'viewtopic.php') and contains(@href, 'p=')]/@href")
+_DELETED = xpath(f"self::*[{_cls('deleted')}] | descendant::div[{_cls('post_deleted_msg')}]")
+_NOTICES = xpath(f"descendant::div[{_cls('notice')}][not({_cls('post_deleted_msg')})]")
+_SIGNATURE = xpath(f"descendant::div[{_cls('signature')}]")
+_ATTACHBOXES = xpath(f"descendant::dl[{_cls('attachbox')}]")
+_INLINE_ATTACHMENTS = xpath(f"descendant::div[{_cls('inline-attachment')}]")
+# The "Code: Select all" caption of a code box is a button label, not what the poster wrote.
+_CODE_LABELS = xpath(f"descendant::*[{_cls('codebox')}]/*[self::p or self::dt]")
+_SMILIES = xpath(f"descendant::img[{_cls('smilies')}]")
+_QUOTES = xpath("descendant::blockquote")
+_ANY_IMAGE = xpath("boolean(descendant::img)")
+_ANY_LINK = xpath("boolean(descendant::a[@href])")
+_CITE = xpath("./div/cite | ./cite")
+_QUOTE_BODY = xpath("./div")
+_ATTACHED_FILES = xpath(f"descendant::dl[{_cls('file')} or {_cls('thumbnail')}]")
+_THUMBNAIL_TARGET = xpath("descendant::a[@href][descendant::img]/@href")
+_INLINE_IMAGE = xpath(f"descendant::dt[{_cls('attach-image')}]/descendant::img/@src")
+_FILE_LINK = xpath("descendant::a[@href]/@href")
+
+
+class ProsilverFields(PostFields):
+    """One prosilver post (``div#p{id}.post``); subsilver2 overrides the fields its table layout prints
+    elsewhere. ``start`` is the page's offset: a post's position is ``start`` plus its index."""
+
+    def __init__(self, base_url: str, dates: DateResolver, start: int | None, nodes: list):
+        super().__init__(base_url, dates)
+        self.start = start
+        self.index = {node: number for number, node in enumerate(nodes, 1)}
+        self.host = urlsplit(base_url).netloc
+        # Several fields read the same sub-element of the post being read; it is looked up once.
+        self._cached: dict[tuple[str, object], object] = {}
+
+    def cached(self, key: str, element, compute):
+        """``compute(element)`` once per post: the cache is emptied when ``read`` moves to a new post."""
+        found = self._cached.get((key, element), self)
+        if found is self:
+            found = self._cached[(key, element)] = compute(element)
+        return found
+
+    def read(self, node):
+        self._cached.clear()
+        return super().read(node)
+
+    # identity and author ------------------------------------------------------------------------
+    def post_id(self, node) -> str | None:
+        match = _POST_ID.match(node.get("id") or "")
+        return match.group(1) if match else None
+
+    def author_line(self, node):
+        return self.cached("author_line", node, lambda n: _first_of(n, _AUTHOR_LINE, _AUTHOR_LINE_ANYWHERE))
+
+    def author(self, node) -> tuple[str | None, str | None]:
+        """The member link in "by <strong>NAME</strong> »", else in the profile column (mobile and
+        "noavatar" styles keep one of the two); a guest or deleted user is a bare name."""
+        line = self.author_line(node)
+        scopes = ([line] if line is not None else []) + _PROFILE_NAME(node)
+        for scope in scopes:
+            link = first(_LINE_MEMBER(scope))
+            if link is not None:
+                return text_of(link) or None, member_id_from_url(link.get("href"))
+        for scope in scopes:
+            name = first(_LINE_NAME(scope))
+            if name is not None and text_of(name):
+                return text_of(name), None
+        return None, None
+
+    def posted_at(self, node) -> tuple[datetime | None, str | None]:
+        """``<time datetime>`` (3.2+, UTC) in the author line, else the loose text after its last "»"."""
+        line = self.author_line(node)
+        if line is None:
             return None, None
-        text = text.rsplit(after, 1)[1].strip()
-    return _parse_date(text, dates), text or None
+        time = first(_LINE_TIME(line))
+        if time is not None:
+            printed = text_of(time) or None
+            return machine_time(time) or _parse_date(printed, self.dates), printed
+        text = text_of(line)
+        if "»" not in text:
+            return None, None
+        printed = text.rsplit("»", 1)[1].strip()
+        return _parse_date(printed, self.dates), printed or None
+
+    def position(self, node) -> int | None:
+        return self.start + self.index[node] if self.start is not None and node in self.index else None
+
+    def url(self, node) -> str | None:
+        line = self.author_line(node)
+        href = first(_LINE_POST_LINK(line)) if line is not None else None
+        return canonical_url(urljoin(self.base_url, href or f"./viewtopic.php?p={self.post_id(node)}"))
+
+    # body ----------------------------------------------------------------------------------------
+    def body(self, node):
+        return self.cached("body", node, lambda n: _first_of(n, _CONTENT, _CONTENT_ANYWHERE))
+
+    def is_deleted(self, node, body) -> bool:
+        """Soft-deleted (3.1+, shown to moderators): ``div.post.deleted`` or its notice; the body stays.
+        A post container without a body is a post all the same (its id is in the markup)."""
+        return body is None or bool(_DELETED(node))
+
+    def quote_blocks(self, body) -> list:
+        return _QUOTES(body)
+
+    def quote(self, block, nested: list) -> dict:
+        """Author and quoted post id from the ``cite`` (its profile link, its link to the quoted post,
+        or its text minus "wrote:" in whatever language), text without nested quotes and the cite."""
+        skip = set(nested)
+        author = post_id = None
+        cite = first(_CITE(block)) if len(block) else None
+        if cite is None:
+            cite = first_own(block, lambda e: e.tag == "cite", frozenset(nested))
+        if cite is not None:
+            skip.add(cite)
+            author, post_id = self.cite_author(cite), self.cite_post_id(cite)
+        if post_id is None:
+            post_id = _query_value(block.get("cite"), "p")
+        inner = first(_QUOTE_BODY(block)) if len(block) else None
+        return {"author": author, "post_id": post_id,
+                "text": element_text(inner if inner is not None else block, frozenset(skip))}
+
+    def cite_author(self, cite) -> str | None:
+        for element in cite.iter("a"):
+            if "memberlist.php" in (element.get("href") or "") and text_of(element):
+                return text_of(element)
+        # "NAME wrote:" is the cite's own text before any link or date span.
+        label = cite.text or ""
+        if not label.strip() and len(cite) == 0:
+            label = text_of(cite)
+        return _WROTE.sub("", " ".join(label.split())) or None
+
+    def cite_post_id(self, cite) -> str | None:
+        for link in cite.iter("a"):
+            found = link.get("data-post-id")
+            if found and found.isdigit():
+                return found
+            href = link.get("href") or ""
+            if "viewtopic.php" in href:
+                found = _query_value(href, "p")
+                if found:
+                    return found
+        return None
+
+    def text_skip(self, body, blocks: list) -> frozenset:
+        return frozenset(blocks) | self.cached("labels", body, self.labels)
+
+    def labels(self, body) -> frozenset:
+        """Parts of a body that are the software's, not the poster's: inline attachment boxes and the
+        "Code: Select all" caption of code boxes (a button label)."""
+        return frozenset(_INLINE_ATTACHMENTS(body)) | frozenset(_CODE_LABELS(body))
+
+    def images(self, node, body, skip) -> list[str]:
+        # Most posts have no image: the C-level query saves the walk.
+        images = image_urls(body, self.base_url, skip | self.text_skip(body, []) | frozenset(_SMILIES(body))) \
+            if _ANY_IMAGE(body) else []
+        return images + self.cached("attachments", node, self.attached)[0]
+
+    def links(self, node, body, skip) -> list[str]:
+        links = link_urls(body, self.base_url, skip | self.text_skip(body, [])) if _ANY_LINK(body) else []
+        return links + self.cached("attachments", node, self.attached)[1]
+
+    def attached(self, node) -> tuple[list[str], list[str]]:
+        """(images, files) of the post's attachment boxes, inline ones included."""
+        body = self.body(node)
+        images, files = [], []
+        for box in (_INLINE_ATTACHMENTS(body) if body is not None else []) + _ATTACHBOXES(node):
+            found_images, found_files = self.attachments(box)
+            images += found_images
+            files += found_files
+        return images, files
+
+    def attachments(self, box) -> tuple[list[str], list[str]]:
+        """Image URLs and file download URLs of an attachment box: a thumbnail (``dl.thumbnail``) yields
+        the full image it links to, an inline image (``dt.attach-image``) its own
+        ``download/file.php?id=N``; any other file (whose ``dt`` may show a file-type icon) is a link."""
+        images, files = [], []
+        for dl in _ATTACHED_FILES(box):
+            if "thumbnail" in (dl.get("class") or "").split():
+                found, into = _THUMBNAIL_TARGET(dl), images
+            else:
+                inline = _INLINE_IMAGE(dl)
+                found, into = (inline, images) if inline else (_FILE_LINK(dl), files)
+            if found:
+                into.append(urljoin(self.base_url, found[0]))
+        return images, files
+
+    # notes around the body ---------------------------------------------------------------------
+    def edit(self, node, author: str | None) -> tuple[str | None, datetime | None]:
+        for notice in _NOTICES(node):
+            found = self.edit_note(notice)
+            if found != (None, None):
+                return found
+        return None, None
+
+    def edit_note(self, note) -> tuple[str | None, datetime | None]:
+        """"Last edited by NAME on DATE, edited N times in total." in any language: the editor is the
+        note's member link (or, in English, the words after "by"), the date the first piece of the
+        sentence after the name that reads as one. A count must follow it: "Last bumped by NAME on
+        DATE." (no count) is not an edit."""
+        # Only the sentence itself: 3.1+ appends "<br><strong>Reason:</strong> <em>...</em>".
+        parts, editor, after = [note.text or ""], None, None
+        for child in note:
+            if child.tag == "br":
+                if " ".join(parts).strip():
+                    break
+                parts.append(child.tail or "")  # subsilver2 opens its notes with <br /><br />
+                continue
+            if editor is None and (child.tag == "a" or "username" in (child.get("class") or "")):
+                editor, after = text_of(child), len(parts) + 1
+            parts += [text_of(child), child.tail or ""]
+        sentence = " ".join(" ".join(parts).split())
+        if editor is None:
+            match = _ENGLISH_EDIT.search(sentence)
+            if not match:
+                return None, None
+            editor, rest = match.group("who").strip(), sentence[match.end() - 1:]
+        else:
+            rest = " ".join(" ".join(parts[after:]).split())
+        when = _date_before_count(rest, self.dates)
+        return (editor or None, when) if when is not None else (None, None)
+
+    def signature(self, node) -> str | None:
+        sig = first(_SIGNATURE(node))
+        return (element_text(sig) or None) if sig is not None else None
+
+    def clean_url(self, url: str) -> str:
+        return _without_session(url, self.host)
 
 
-# --- Paging --------------------------------------------------------------------------------------
+# subsilver2: one ``table.tablebg`` per post; its first row holds ``<a name="p{id}">`` and
+# ``b.postauthor`` (a bare name), then "Post subject:" and "Posted: DATE"; the second the profile column
+# and ``div.postbody`` (message, then a second ``postbody`` with the "_________________" signature);
+# the last row the profile/PM buttons (the member link).
+_SS_ANCHOR = xpath(f"./tr/td/a[{_name_is('p')}]/@name | ./tbody/tr/td/a[{_name_is('p')}]/@name")
+_SS_AUTHOR = xpath(f"descendant::b[{_cls('postauthor')}]")
+# The profile button of the buttons row (td > div.gensmall > a); the message sits deeper (td > table).
+_SS_MEMBER = xpath("./tr/td/div/a[contains(@href, 'memberlist.php') and contains(@href, 'mode=viewprofile')]/@href"
+                   " | ./tbody/tr/td/div/a[contains(@href, 'memberlist.php') and contains(@href, 'mode=viewprofile')]/@href")
+# The header's right-hand block: [mini-post link] <b>Posted:</b> DATE (after "<b>Post subject:</b> ...").
+_SS_POSTED = xpath(f"(descendant::td[{_cls('gensmall')}]/div[b])[last()]")
+_SS_POST_LINK = xpath("./a[contains(@href, 'viewtopic.php') and contains(@href, 'p=')]/@href")
+_SS_BODIES = xpath(f"descendant::*[{_cls('postbody')}]")
+_SS_QUOTES = xpath(f"descendant::div[{_cls('quotecontent')}]")
+_SS_LABELS = xpath(f"descendant::div[{_cls('quotetitle')} or {_cls('codetitle')} or {_cls('attachtitle')}]")
+_SS_NOTES = xpath(f"descendant::span[{_cls('gensmall')}]")
 
-def _paginations(sel: Selector):
-    """The page's own pagination blocks, not the per-topic page links inside listing rows."""
-    return sel.xpath(f"//*[{_has_class('pagination')}][not(ancestor::li[{_has_class('row')}])]")
+
+class Subsilver2Fields(ProsilverFields):
+    """phpBB 3.0's subsilver2 table layout (and the styles derived from it)."""
+
+    def post_id(self, node) -> str | None:
+        match = _POST_ID.match(first(_SS_ANCHOR(node)) or "")
+        return match.group(1) if match else None
+
+    def author_line(self, node):
+        return first(_SS_POSTED(node))
+
+    def author(self, node) -> tuple[str | None, str | None]:
+        name = first(_SS_AUTHOR(node))
+        return (text_of(name) or None if name is not None else None), member_id_from_url(first(_SS_MEMBER(node)))
+
+    def posted_at(self, node) -> tuple[datetime | None, str | None]:
+        """The text after the last label (``<b>Posted:</b>``) of the header's right-hand block."""
+        block = self.author_line(node)
+        if block is None:
+            return None, None
+        label = block.findall("b")[-1]
+        printed = " ".join((label.tail or "").replace("\xa0", " ").split()) or None
+        return _parse_date(printed, self.dates), printed
+
+    def url(self, node) -> str | None:
+        block = self.author_line(node)
+        href = first(_SS_POST_LINK(block)) if block is not None else None
+        return canonical_url(urljoin(self.base_url, href or f"./viewtopic.php?p={self.post_id(node)}"))
+
+    def body(self, node):
+        bodies = [b for b in _SS_BODIES(node) if b.tag == "div"]
+        return bodies[0] if bodies and not _SUBSILVER_SIGNATURE.match(bodies[0].text or "") else None
+
+    def is_deleted(self, node, body) -> bool:
+        return body is None
+
+    def quote_blocks(self, body) -> list:
+        return _SS_QUOTES(body)
+
+    def quote(self, block, nested: list) -> dict:
+        """``div.quotetitle`` "NAME wrote:" (or "<b>Quote:</b>" for an uncited quote) just before it."""
+        title = block.getprevious()
+        author = None
+        if title is not None and "quotetitle" in (title.get("class") or "").split():
+            label = title.text or ""
+            author = _WROTE.sub("", " ".join(label.split())) or None
+        return {"author": author, "post_id": None, "text": element_text(block, frozenset(nested))}
+
+    def text_skip(self, body, blocks: list) -> frozenset:
+        return frozenset(blocks) | frozenset(_SS_LABELS(body))
+
+    def attached(self, node) -> tuple[list[str], list[str]]:
+        return [], []
+
+    def edit(self, node, author: str | None) -> tuple[str | None, datetime | None]:
+        for note in _SS_NOTES(node):
+            found = self.edit_note(note)
+            if found != (None, None):
+                return found
+        return None, None
+
+    def signature(self, node) -> str | None:
+        for element in _SS_BODIES(node)[1:]:
+            text = element_text(element)
+            if _SUBSILVER_SIGNATURE.match(text):
+                return _SUBSILVER_SIGNATURE.sub("", text) or None
+        return None
 
 
-def _paging(sel: Selector, url: str) -> tuple[int, int | None, int | None, int | None]:
+# --- Page-level facts ----------------------------------------------------------------------------
+
+_PROSILVER_POSTS = xpath(f"/descendant::div[{id_is('p')}][{_cls('post')}]")
+_SUBSILVER_POSTS = xpath(f"/descendant::table[{_cls('tablebg')}][./tr/td/a[{_name_is('p')}] or ./tbody/tr/td/a[{_name_is('p')}]]")
+_PAGINATIONS = xpath(f"/descendant::div[{_cls('pagination')}][not(ancestor::li[{_cls('row')}])]")
+_SUBSILVER_PAGINATION = xpath(f"/descendant::div[@id='pagecontent']/table[not({_cls('tablebg')})]/descendant::td[{_cls('gensmall')}][descendant::a[contains(@href, 'start=')] or descendant::strong]"
+                              f" | /descendant::div[@id='pagecontent']/table[not({_cls('tablebg')})]/descendant::td[{_cls('nav')}]")
+_SCRIPTS = xpath("/descendant::script/text()")
+_DATA_PER_PAGE = xpath("/descendant::input[@data-per-page]/@data-per-page")  # 3.1+ "jump to page" box
+_CRUMBS = xpath(f"(/descendant::ul[{_cls('navlinks')}])[1]/descendant::a[contains(@href, 'viewforum.php')]"
+                f" | (/descendant::p[{_cls('breadcrumbs')}])[1]/descendant::a[contains(@href, 'viewforum.php')]")
+_NEXT_30 = xpath(f"/descendant::fieldset[{_cls('display-options')}]/descendant::a[{_cls('right-box')}]/@href")
+_TOPIC_SEARCH_T = xpath("/descendant::form[@id='topic-search']/descendant::input[@name='t']/@value")
+_TOPIC_LINKS = xpath("/descendant::h2/descendant::a/@href | /descendant::head/link[@rel='canonical']/@href"
+                     " | /descendant::a[contains(@href, 'posting.php') and contains(@href, 'mode=reply')]/@href")
+_THREAD_TITLES = (xpath(f"/descendant::h2[{_cls('topic-title')}]"), xpath("/descendant::div[@id='page-body']/h2"),
+                  xpath("/descendant::div[@id='pageheader']/h2"))
+_TITLE = xpath("/descendant::title")
+_LOGIN_FORM = xpath("/descendant::form[@id='login'] | /descendant::form[contains(@action, 'mode=login')][descendant::input[@type='password']]")
+_TOPIC_ROWS_ANY = xpath(f"/descendant::ul[{_cls('topiclist')}]/descendant::a[{_cls('topictitle')} or {_cls('forumtitle')}]")
+_BODY_CLASS = xpath("/descendant::body[@id='phpbb']/@class")
+
+
+def _paging(root, url: str) -> tuple[int, int | None, int | None, int | None]:
     """(page, page_count, per_page, start offset) from the pagination, the URL and phpBB 3.0's JS vars."""
-    page = page_count = per_page = None
+    page = page_count = None
     links: list[tuple[int, int]] = []  # (page number, start offset) of numbered page links
-    for block in _paginations(sel):
-        text = _text(block)
-        match = _PAGE_OF.search(text)
-        if match and page is None:
-            page, page_count = int(match.group(1)), int(match.group(2))
+    for block in _PAGINATIONS(root) or _SUBSILVER_PAGINATION(root):
+        # "Page <strong>2</strong> of <strong>10</strong>", in any language (3.0, subsilver2).
+        strongs = [s for s in block.iter("strong") if text_of(s).isdigit()]
+        if page is None and len(strongs) >= 2 and _PAGE_OF.search(text_of(strongs[0].getparent())):
+            page, page_count = int(text_of(strongs[0])), int(text_of(strongs[1]))
         if page is None:
-            current = block.xpath(f".//li[{_has_class('active')}]/span/text()").get() \
-                or block.xpath("./span/strong/text()").get()
+            current = first(block.xpath(f"descendant::li[{_cls('active')}]/span/text()")) or (
+                text_of(strongs[0]) if len(strongs) == 1 else None)
             if current and current.strip().isdigit():
                 page = int(current.strip())
-        for link in block.xpath(".//a[@href]"):
-            label = _text(link)
-            if label.isdigit():
-                links.append((int(label), int(_query_value(link.attrib["href"], "start") or 0)))
-    js = _PER_PAGE_JS.search(" ".join(sel.xpath("//script/text()").getall()))
-    data_per_page = sel.xpath("//*[@data-per-page]/@data-per-page").get()
+        for link in block.iter("a"):
+            label = text_of(link)
+            if label.isdigit() and link.get("href"):
+                links.append((int(label), int(_query_value(link.get("href"), "start") or 0)))
+    js = _PER_PAGE_JS.search(" ".join(_SCRIPTS(root)))
+    data_per_page = first(_DATA_PER_PAGE(root)) if not js else None
     if js:
         per_page = int(js.group(1))
     elif data_per_page and data_per_page.isdigit():
@@ -250,332 +600,235 @@ def _paging(sel: Selector, url: str) -> tuple[int, int | None, int | None, int |
         page = start // per_page + 1 if start is not None and per_page else 1
     if start is None:
         start = (page - 1) * per_page if per_page else (0 if page == 1 else None)
-    numbers = [number for number, _ in links] + [page]
     if page_count is None:
-        page_count = max(numbers)
+        page_count = max([number for number, _ in links] + [page])
     return page, page_count, per_page, start
 
 
-def _next_page(sel: Selector, base: str, page: int) -> str | None:
+def _next_page(root, base: str, page: int) -> str | None:
     href = None
-    for block in _paginations(sel):
-        href = block.xpath(".//a[@rel='next']/@href").get()
+    for block in _PAGINATIONS(root) or _SUBSILVER_PAGINATION(root):
+        href = first(block.xpath("descendant::a[@rel='next']/@href"))
         if not href:
-            href = next((link.attrib["href"] for link in block.xpath(".//a[@href]")
-                         if _text(link) == str(page + 1)), None)
+            href = next((link.get("href") for link in block.iter("a") if text_of(link) == str(page + 1)), None)
         if href:
             break
     if not href:  # phpBB 3.0 viewtopic's "Next" link under the posts
-        href = sel.xpath(f"//fieldset[{_has_class('display-options')}]//a[{_has_class('right-box')}]/@href").get()
+        href = first(_NEXT_30(root))
     if not href or href.startswith(("#", "javascript")):
         return None
     return canonical_url(urljoin(base, href))
 
 
-def _forum_crumbs(sel: Selector, base: str) -> list[tuple[str, str]]:
+def _forum_crumbs(root, base: str) -> list[tuple[str, str]]:
     """(title, url) of the forum links in the header breadcrumbs, board index left out."""
-    crumbs = sel.xpath(f"(//ul[{_has_class('navlinks')}])[1]//a[contains(@href, 'viewforum.php')]")
     found = []
-    for link in crumbs:
-        title = _text(link)
+    for link in _CRUMBS(root):
+        title = text_of(link)
         if title:
-            found.append((title, canonical_url(urljoin(base, link.attrib["href"]))))
+            found.append((title, canonical_url(urljoin(base, link.get("href")))))
     return found
 
 
-# --- Thread pages --------------------------------------------------------------------------------
-
-_POST_NODES = f"//div[re:test(@id, '^p\\d+$')][{_has_class('post')}]"
-
-
-def parse_thread_page(sel: Selector, url: str, dates: DateResolver) -> ThreadPage:
-    """Every post on one viewtopic page, in page order, with the topic's identity and next page."""
-    sel = _selector(sel)
-    base = _base_url(sel, url)
-    dates = _page_dates(sel, dates)
-    crumbs = _forum_crumbs(sel, base)
-    forum_id = forum_id_from_url(crumbs[-1][1]) if crumbs else _query_value(url, "f")
-    page, page_count, _, start = _paging(sel, url)
-    posts, unparsed = [], 0
-    for index, node in enumerate(sel.xpath(_POST_NODES)):
-        position = start + index + 1 if start is not None else None
-        post = _parse_post(node, base, dates, position)
-        if post.posted_at is None and not post.is_deleted:
-            unparsed += 1
-        posts.append(post)
-    thread_id = _thread_id(sel, url)
-    # phpBB 3.0 prints no canonical link; a page reached by a post link (viewtopic.php?p=N) is the
-    # topic's page all the same.
-    canonical = sel.xpath("//link[@rel='canonical']/@href").get()
-    if not canonical and thread_id and not _query_value(url, "t"):
-        canonical = f"./viewtopic.php?t={thread_id}" + (f"&start={start}" if start else "")
-    return ThreadPage(
-        thread_id=thread_id,
-        title=_thread_title(sel),
-        forum_id=forum_id,
-        forum_path=[title for title, _ in crumbs],
-        page=page,
-        page_count=page_count,
-        posts=posts,
-        next_page=_next_page(sel, base, page),
-        canonical_url=canonical_url(urljoin(base, canonical or url)),
-        unparsed_dates=unparsed,
-    )
-
-
-def _thread_id(sel: Selector, url: str) -> str | None:
-    hidden = sel.xpath("//form[@id='topic-search']//input[@name='t']/@value").get()
+def _thread_id(root, url: str) -> str | None:
+    hidden = first(_TOPIC_SEARCH_T(root))
     if hidden and hidden.isdigit():
         return hidden
-    for href in sel.xpath(
-        "//h2//a/@href | //link[@rel='canonical']/@href | //a[contains(@href, 'posting.php') and contains(@href, 'mode=reply')]/@href"
-    ).getall():
+    for href in _TOPIC_LINKS(root):
         found = _query_value(href, "t")
         if found:
             return found
     return thread_id_from_url(url)
 
 
-def _thread_title(sel: Selector) -> str | None:
-    for query in (f"//h2[{_has_class('topic-title')}]", "//div[@id='page-body']/h2"):
-        node = sel.xpath(query)
-        if node and _text(node[0]):
-            return _text(node[0])
-    title = _text(sel.xpath("//title")[0]) if sel.xpath("//title") else ""
+def _thread_title(root) -> str | None:
+    for query in _THREAD_TITLES:
+        node = first(query(root))
+        if node is not None and text_of(node):
+            return text_of(node)
+    title = text_of(first(_TITLE(root)))
     if " • " in title:  # 3.0: "Board name • Topic title"
         return title.split(" • ", 1)[1].strip() or None
     return title.rsplit(" - ", 1)[0].strip() or None
 
 
-def _parse_post(node, base: str, dates: DateResolver, position: int | None) -> ParsedPost:
-    post_id = _POST_ID.match(node.attrib["id"]).group(1)
-    author_line = node.xpath(f".//p[{_has_class('author')}]")
-    author, author_id = _post_author(node, author_line)
-    posted_at, posted_text = _dated(author_line[0], dates, after="»") if author_line else (None, None)
-    mini = author_line[0].xpath(".//a[contains(@href, 'viewtopic.php')]/@href").get() if author_line else None
-    url = canonical_url(urljoin(base, mini or f"./viewtopic.php?p={post_id}"))
-    deleted = bool(node.xpath(f"self::*[{_has_class('deleted')}] | .//*[{_has_class('post_deleted_msg')}]"))
-    content = node.xpath(f".//div[{_has_class('content')}]")
-    signature = _signature(node, post_id)
-    edited_by, edited_at = _edit_note(node, dates)
-    if not content:
-        return ParsedPost(post_id=post_id, position=position, author=author, author_id=author_id,
-                          posted_at=posted_at, posted_at_text=posted_text, body_text=None, body_html=None,
-                          url=url, edited_at=edited_at, edited_by=edited_by, is_deleted=deleted,
-                          signature=signature)
-    body = content[0].root
-    quotes = list(body.iter("blockquote"))
-    smilies = [img for img in body.iter("img") if "smilies" in (img.get("class") or "").split()]
-    inline_files = body.xpath(f".//div[{_has_class('inline-attachment')}]")
-    # The "Code: Select all" caption of a code box is a button label, not what the poster wrote.
-    code_labels = body.xpath(f".//*[{_has_class('codebox')}]/*[self::p or self::dt]")
-    skip = frozenset(quotes + inline_files + code_labels)
-    images = image_urls(body, base, skip | frozenset(smilies))
-    links = link_urls(body, base, skip)
-    attachments = inline_files + [box.root for box in node.xpath(f".//dl[{_has_class('attachbox')}]")]
-    for box in attachments:
-        files_images, files_links = _attachments(box, base)
-        images += [u for u in files_images if u not in images]
-        links += [u for u in files_links if u not in links]
-    return ParsedPost(
-        post_id=post_id,
-        position=position,
-        author=author,
-        author_id=author_id,
-        posted_at=posted_at,
-        posted_at_text=posted_text,
-        body_text=element_text(body, skip),
-        body_html=outer_html(body).strip(),
-        url=url,
-        edited_at=edited_at,
-        edited_by=edited_by,
-        is_deleted=deleted,
-        quotes=[_quote_record(q) for q in quotes],
-        images=_without_session(images, base),
-        links=_without_session(links, base),
-        signature=signature,
-    )
-
-
-def _post_author(node, author_line) -> tuple[str | None, str | None]:
-    """Name and member id from "by <strong>NAME</strong> »" (a member link, or a bare name or
-    ``span.username`` for a guest), else from the profile column."""
-    for scope in (author_line[0].xpath(".//strong") if author_line else []) + node.xpath(f".//dl[{_has_class('postprofile')}]/dt"):
-        link = scope.xpath(".//a[contains(@href, 'memberlist.php')][normalize-space(string())]")
-        if link:
-            return _text(link[-1]) or None, member_id_from_url(link[-1].attrib.get("href"))
-        name = scope.xpath(f".//span[{_has_class('username')} or {_has_class('username-coloured')}]")
-        name = _text(name[0]) if name else _text(scope)
-        if name:
-            return name, None
-    return None, None
-
-
-def _quote_record(block) -> dict:
-    """Author, quoted post id and text of one ``blockquote``, nested quotes left to their own record."""
-    cite = block.xpath("./div/cite | ./cite")
-    author = post_id = None
-    skip = set(block.xpath(".//blockquote"))
-    if cite:
-        cite = cite[0]
-        skip.add(cite)
-        member = cite.xpath(".//a[contains(@href, 'memberlist.php')]")
-        if member:
-            author = _text(member[0]) or None
-        else:
-            label = "".join(cite.xpath("./text()")) or _text(cite)
-            author = _WROTE.sub("", " ".join(label.split())) or None
-        post_id = next(iter(cite.xpath(".//a/@data-post-id")), None)
-    if post_id is None:
-        source = block.get("cite")
-        post_id = _query_value(source, "p") if source else None
-    inner = block.xpath("./div")
-    text = element_text(inner[0] if inner else block, skip=frozenset(skip))
-    return {"author": author, "post_id": post_id, "text": text}
-
-
-def _attachments(box, base: str) -> tuple[list[str], list[str]]:
-    """Image URLs and file download URLs of an attachment box: a thumbnail (``dl.thumbnail``) yields the
-    full image it links to, an inline image (``dt.attach-image``) its own ``download/file.php?id=N``;
-    any other file (whose ``dt`` may show a file-type icon ``img``) is a download link."""
-    images, files = [], []
-    for dl in box.xpath(f".//dl[{_has_class('file')} or {_has_class('thumbnail')}]"):
-        if "thumbnail" in (dl.get("class") or "").split():
-            found, into = dl.xpath(".//a[@href][.//img]/@href"), images
-        elif dl.xpath(f".//dt[{_has_class('attach-image')}]"):
-            found, into = dl.xpath(f".//dt[{_has_class('attach-image')}]//img/@src"), images
-        else:
-            found, into = dl.xpath(".//a[@href]/@href"), files
-        if found:
-            url = urljoin(base, found[0])
-            if url not in into:
-                into.append(url)
-    return images, files
-
-
-def _signature(node, post_id: str) -> str | None:
-    sig = node.xpath(f".//div[@id='sig{post_id}'] | .//div[{_has_class('signature')}]")
-    if not sig:
-        return None
-    return element_text(sig[0].root) or None
-
-
-def _edit_note(node, dates: DateResolver) -> tuple[str | None, datetime | None]:
-    for notice in node.xpath(f".//div[{_has_class('notice')}][not({_has_class('post_deleted_msg')})]"):
-        match = _EDITED.search(_text(notice))
-        if match:
-            return match.group("who").strip(), _parse_date(match.group("when"), dates)
-    return None, None
-
-
 # --- Listing pages (index and viewforum) ---------------------------------------------------------
 
-def parse_listing_page(sel: Selector, url: str, dates: DateResolver) -> ListingPage:
-    """Forums (rows, sub-forum links, category headers), topics and the next page of an index or
-    viewforum page."""
-    sel = _selector(sel)
-    base = _base_url(sel, url)
-    dates = _page_dates(sel, dates)
-    own_id = forum_id_from_url(url) or forum_id_from_url(
-        sel.xpath(f"//h2[{_has_class('forum-title')}]/a/@href | //div[@id='page-body']/h2/a/@href").get()
-    )
-    forums: dict[str, ForumLink] = {}
-    for link in sel.xpath(
-        f"//ul[{_has_class('topiclist')}]/li[{_has_class('header')}]//a[contains(@href, 'viewforum.php')]"
-        f" | //ul[{_has_class('forums')}]/li[{_has_class('row')}][.//dd[{_has_class('topics')}]]"
-        f"//a[{_has_class('forumtitle')} or {_has_class('subforum')}]"
-    ):
-        href = canonical_url(urljoin(base, link.attrib.get("href", "")))
-        fid = forum_id_from_url(href)
-        title = _text(link)
-        if fid and title and fid != own_id and fid not in forums:
-            forums[fid] = ForumLink(forum_id=fid, title=title, url=href)
-    threads: dict[str, ThreadLink] = {}
-    for row in sel.xpath(f"//ul[{_has_class('topics')}]/li[{_has_class('row')}][.//a[{_has_class('topictitle')}]]"):
-        thread = _thread_row(row, base, dates)
-        if thread.thread_id:
-            threads.setdefault(thread.thread_id, thread)
-    page, _, _, _ = _paging(sel, url)
-    title = _listing_title(sel) if own_id else None
-    path = [t for t, _ in _forum_crumbs(sel, base)] if own_id else []
-    if title and (not path or path[-1] != title):
-        path.append(title)
-    return ListingPage(
-        forum_id=own_id,
-        title=title,
-        forum_path=path,
-        forums=list(forums.values()),
-        threads=list(threads.values()),
-        next_page=_next_page(sel, base, page) if threads else None,
-        page=page,
-    )
-
-
-def _listing_title(sel: Selector) -> str | None:
-    for query in (f"//h2[{_has_class('forum-title')}]", "//div[@id='page-body']/h2"):
-        node = sel.xpath(query)
-        if node and _text(node[0]):
-            return _text(node[0])
-    return None
+_OWN_FORUM_LINK = xpath(f"/descendant::h2[{_cls('forum-title')}]/a/@href | /descendant::div[@id='page-body']/h2/a/@href")
+_FORUM_LINKS = xpath(
+    f"/descendant::ul[{_cls('topiclist')}]/li[{_cls('header')}]/descendant::a[contains(@href, 'viewforum.php')]"
+    f" | /descendant::ul[{_cls('forums')}]/li[{_cls('row')}][descendant::dd[{_cls('topics')}]]"
+    f"/descendant::a[{_cls('forumtitle')} or {_cls('subforum')}]"
+)
+_TOPIC_ROWS = xpath(f"/descendant::ul[{_cls('topics')}]/li[{_cls('row')}][descendant::a[{_cls('topictitle')}]]")
+_LISTING_TITLES = (xpath(f"/descendant::h2[{_cls('forum-title')}]"), xpath("/descendant::div[@id='page-body']/h2"))
+_ROW_TITLE = xpath(f"descendant::a[{_cls('topictitle')}]")
+_ROW_FOLDER = xpath("./dl/@class | ./dl/@style | ./dl/dt/@title")
+_ROW_LAST = xpath(f"descendant::dd[{_cls('lastpost')}]")
+_ROW_COUNT = {name: xpath(f"string(descendant::dd[{_cls(name)}])") for name in ("posts", "views")}
+_ROW_POSTER = xpath(f"descendant::dt/descendant::div[{_cls('topic-poster')}] | descendant::dt/descendant::div[{_cls('responsive-hide')}]")
+_ROW_STARTER = xpath(f"descendant::a[contains(@href, 'memberlist.php')][not(ancestor::div[{_cls('responsive-show')}])]"
+                     f" | descendant::span[{_cls('username')} or {_cls('username-coloured')}]")
+_STARTER_TEXT = re.compile(r"\bby\s+(.+?)\s+»")
 
 
 def _thread_row(row, base: str, dates: DateResolver) -> ThreadLink:
-    link = row.xpath(f".//a[{_has_class('topictitle')}]")[0]
-    href = canonical_url(urljoin(base, link.attrib.get("href", "")))
-    classes = (row.attrib.get("class") or "").split()
-    folder = " ".join(row.xpath("./dl/@class | ./dl/@style | ./dl/dt/@title").getall())
-    title_cell = _text(link.xpath("./ancestor::dt[1]")[0]) if link.xpath("./ancestor::dt") else ""
-    moved = "topic_moved" in folder or "Moved topic" in folder or title_cell.startswith("Moved:")
-    sticky = any(c in classes for c in ("sticky", "announce", "global-announce"))
-    last = row.xpath(f".//dd[{_has_class('lastpost')}]")
+    link = _ROW_TITLE(row)[0]
+    href = canonical_url(urljoin(base, link.get("href", "")))
+    row_classes = (row.get("class") or "").split()
+    folder = " ".join(_ROW_FOLDER(row))
+    cell = first(link.xpath("./ancestor::dt[1]"))
+    moved = "topic_moved" in folder or "Moved topic" in folder or text_of(cell).startswith("Moved:")
+    last = first(_ROW_LAST(row))
     last_post_at = None
-    if last and not moved:
-        time = last[0].xpath(".//time[@datetime]/@datetime").get()
-        if time:
-            last_post_at = _iso_time(time)
+    if last is not None and not moved:
+        time = first(last.xpath("descendant::time[@datetime]"))
+        if time is not None:
+            last_post_at = machine_time(time)
         else:
-            after_break = last[0].xpath(".//br[last()]/following-sibling::text()").getall()
+            after_break = last.xpath("descendant::br[last()]/following-sibling::text()")
             last_post_at = _parse_date(" ".join(" ".join(after_break).split()), dates)
     return ThreadLink(
         thread_id=thread_id_from_url(href),
-        title=_text(link),
+        title=text_of(link),
         url=href,
-        author=_topic_author(row, link),
-        reply_count=None if moved else _int(row.xpath(f"string(.//dd[{_has_class('posts')}])").get()),
-        view_count=None if moved else _int(row.xpath(f"string(.//dd[{_has_class('views')}])").get()),
+        author=_topic_author(row, link, cell),
+        reply_count=None if moved else to_int(_ROW_COUNT["posts"](row)),
+        view_count=None if moved else to_int(_ROW_COUNT["views"](row)),
         last_post_at=last_post_at,
-        sticky=sticky,
+        sticky=any(c in row_classes for c in ("sticky", "announce", "global-announce")),
         moved=moved,
     )
 
 
-def _topic_author(row, link) -> str | None:
+def _topic_author(row, link, cell) -> str | None:
     """The topic starter from "by NAME » first post date": ``div.topic-poster`` (3.2+), the
     ``responsive-hide`` line (3.1) or the title cell itself (3.0)."""
-    scope = row.xpath(f".//dt//div[{_has_class('topic-poster')}] | .//dt//div[{_has_class('responsive-hide')}]")
-    scope = scope[0] if scope else link.xpath("./ancestor::dt[1]")[0]
-    name = scope.xpath(
-        f".//a[contains(@href, 'memberlist.php')][not(ancestor::div[{_has_class('responsive-show')}])]"
-        f" | .//span[{_has_class('username')} or {_has_class('username-coloured')}]"
-    )
-    if name:
-        return _text(name[0]) or None
-    text = _text(scope).split(_text(link), 1)[-1]
-    match = re.search(r"\bby\s+(.+?)\s+»", text)
+    scope = first(_ROW_POSTER(row))
+    if scope is None:
+        scope = cell
+    if scope is None:
+        return None
+    name = first(_ROW_STARTER(scope))
+    if name is not None:
+        return text_of(name) or None
+    match = _STARTER_TEXT.search(text_of(scope).split(text_of(link), 1)[-1])
     return match.group(1).strip() if match else None
 
 
-# --- Page kinds ----------------------------------------------------------------------------------
+# --- The engine ----------------------------------------------------------------------------------
 
-def page_kind(sel: Selector) -> str | None:
-    """"thread", "listing" or None (a page this engine does not recognise)."""
-    sel = _selector(sel)
-    if sel.xpath(_POST_NODES + f"[.//p[{_has_class('author')}]]"):
-        return "thread"
-    if sel.xpath(f"//ul[{_has_class('topiclist')}]//a[{_has_class('topictitle')} or {_has_class('forumtitle')}]"):
-        return "listing"
-    # An empty forum still is a viewforum page: prosilver names the section on <body>.
-    body_class = sel.xpath("//body[@id='phpbb']/@class").get() or ""
-    if "section-viewforum" in body_class or "section-index" in body_class:
-        return "listing"
-    return None
+class PhpbbEngine(ForumEngine):
+    name = NAME
+    volatile_params = _VOLATILE_PARAMS
+    fields = ProsilverFields
+    skin_fields = {"prosilver": ProsilverFields, "subsilver2": Subsilver2Fields}
+    post_id_markup = re.compile(rb"""<(?:div|a)\b[^>]*?\b(?:id|name)=["']p(\d+)["']""")
+
+    def canonical_url(self, url: str) -> str:
+        return canonical_url(url)
+
+    def thread_id_from_url(self, url: str | None) -> str | None:
+        return thread_id_from_url(url)
+
+    def forum_id_from_url(self, url: str | None) -> str | None:
+        return forum_id_from_url(url)
+
+    def member_id_from_url(self, url: str | None) -> str | None:
+        return member_id_from_url(url)
+
+    @staticmethod
+    def post_nodes(root) -> tuple[str, list]:
+        """(skin, post containers) of a viewtopic page."""
+        nodes = _PROSILVER_POSTS(root)
+        if nodes:
+            return "prosilver", nodes
+        return "subsilver2", _SUBSILVER_POSTS(root)
+
+    def page_kind(self, page) -> str | None:
+        """"thread", "listing" or None: a login form served in place of the page (the board or forum
+        requires login) is not an empty forum, and a page we do not recognise is not one either."""
+        root = as_selector(page).root
+        skin, nodes = self.post_nodes(root)
+        if skin == "prosilver":
+            if any(first(_AUTHOR_LINE_ANYWHERE(node)) is not None for node in nodes):
+                return "thread"
+        elif nodes:
+            return "thread"
+        if _TOPIC_ROWS_ANY(root):
+            return "listing"
+        if _LOGIN_FORM(root):
+            return None
+        # An empty forum still is a viewforum page: prosilver names the section on <body>.
+        body_class = first(_BODY_CLASS(root)) or ""
+        if "section-viewforum" in body_class or "section-index" in body_class:
+            return "listing"
+        return None
+
+    def parse_thread_page(self, page, url: str, dates: DateResolver) -> ThreadPage:
+        """Every post on one viewtopic page, in page order, with the topic's identity and next page."""
+        root = as_selector(page).root
+        base = canonical_base_url(root, url)
+        dates = dates.with_tz(timezone_from_footer(page))
+        crumbs = _forum_crumbs(root, base)
+        forum_id = forum_id_from_url(crumbs[-1][1]) if crumbs else _query_value(url, "f")
+        number, page_count, _, start = _paging(root, url)
+        skin, nodes = self.post_nodes(root)
+        fields = self.skin_fields[skin](base, dates, start, nodes)
+        posts, undated, errors = self.read_posts(nodes, fields, url)
+        thread_id = _thread_id(root, url)
+        # phpBB 3.0 prints no canonical link; a page reached by a post link (viewtopic.php?p=N) is the
+        # topic's page all the same.
+        canonical = canonical_link(root)
+        if not canonical and thread_id and not _query_value(url, "t"):
+            canonical = f"./viewtopic.php?t={thread_id}" + (f"&start={start}" if start else "")
+        return ThreadPage(
+            thread_id=thread_id,
+            title=_thread_title(root),
+            forum_id=forum_id,
+            forum_path=[title for title, _ in crumbs],
+            page=number,
+            page_count=page_count,
+            posts=posts,
+            next_page=_next_page(root, base, number),
+            canonical_url=canonical_url(urljoin(base, canonical or url)),
+            unparsed_dates=undated,
+            parse_errors=errors,
+        )
+
+    def parse_listing_page(self, page, url: str, dates: DateResolver) -> ListingPage:
+        """Forums (rows, sub-forum links, category headers), topics and the next page of an index or
+        viewforum page."""
+        root = as_selector(page).root
+        base = canonical_base_url(root, url)
+        dates = dates.with_tz(timezone_from_footer(page))
+        own_id = forum_id_from_url(url) or forum_id_from_url(first(_OWN_FORUM_LINK(root)))
+        forums = []
+        for link in _FORUM_LINKS(root):
+            href = canonical_url(urljoin(base, link.get("href", "")))
+            forum_id, title = forum_id_from_url(href), text_of(link)
+            if forum_id and title:
+                forums.append(ForumLink(forum_id=forum_id, title=title, url=href))
+        threads = [thread for thread in (_thread_row(row, base, dates) for row in _TOPIC_ROWS(root)) if thread.thread_id]
+        number = _paging(root, url)[0]
+        title = None
+        for query in _LISTING_TITLES:
+            node = first(query(root))
+            if node is not None and text_of(node):
+                title = text_of(node)
+                break
+        return self.listing(
+            forum_id=own_id,
+            title=title,
+            forum_path=[t for t, _ in _forum_crumbs(root, base)],
+            forums=forums,
+            threads=threads,
+            next_page=_next_page(root, base, number),
+            page=number,
+        )
+
+
+ENGINE = PhpbbEngine()
+page_kind = ENGINE.page_kind
+parse_thread_page = ENGINE.parse_thread_page
+parse_listing_page = ENGINE.parse_listing_page
