@@ -67,7 +67,7 @@ def real_text_rows():
     from bench_parse import load_pages
     from miata_spiders.dates import DateResolver
     from miata_spiders.engines import get_engine
-    from miata_spiders.forum_spider import post_items
+    from miata_spiders.page_records import post_items
     from pipelines.parquet import item_to_row
     from pipelines.schema import POST_SCHEMA
 

@@ -43,33 +43,25 @@ def parse_page_records(site: str, url: str, body: bytes, now: datetime | None = 
     from scrapy.http import HtmlResponse
 
     from miata_spiders.dates import DateResolver
-    from miata_spiders.forum_spider import post_items
+    from miata_spiders.page_records import page_records
 
     cls = spider_class(site)
     spider = cls(url=url) if site == "forum" else cls()
     response = HtmlResponse(url=url, body=body, headers=headers or {})
-    now = now or datetime.now(timezone.utc)
-    dates = DateResolver(tz=spider.timezone, now=now, date_order=spider.date_order)
-    kind = spider.engine_for(response) and spider.parser.page_kind(response)
-    if kind == "thread":
-        page = spider.parser.parse_thread_page(response, url, dates)
-        thread_url = page.canonical_url if page.page == 1 else None
-        for item in post_items(page, spider.name, thread_url, now):
-            yield {"kind": "post", **asdict(item)}
-        if page.next_page:
-            yield {"kind": "next_page", "url": page.next_page}
-        if not page.posts:
-            yield {"kind": "unrecognised", "url": url, "reason": "thread page without posts"}
-    elif kind == "listing":
-        listing = spider.parser.parse_listing_page(response, url, dates)
-        for forum in listing.forums:
+    dates = DateResolver(tz=spider.timezone, now=now or datetime.now(timezone.utc), date_order=spider.date_order)
+    records = page_records(response, spider.engine_for(response), site=spider.name, dates=dates)
+    for item in records.items:
+        yield {"kind": "post", **asdict(item)}
+    if records.listing:
+        for forum in records.listing.forums:
             yield {"kind": "forum", **asdict(forum)}
-        for thread in listing.threads:
+        for thread in records.listing.threads:
             yield {"kind": "thread", **asdict(thread)}
-        if listing.next_page:
-            yield {"kind": "next_page", "url": listing.next_page}
-    else:
-        yield {"kind": "unrecognised", "url": url, "reason": f"no {spider.engine} page layout recognised"}
+    page = records.listing or (records.thread if records.kind == "thread" else None)
+    if page and page.next_page:
+        yield {"kind": "next_page", "url": page.next_page}
+    if records.kind == "unrecognised":
+        yield {"kind": "unrecognised", "url": url, "reason": f"{spider.engine or 'forum'}: {records.problem}"}
 
 
 def cmd_parse(args) -> int:

@@ -1,7 +1,7 @@
 """The generic forum spider: a site is a subclass with a few declarative lines (see spiders/).
 
-It only routes requests: index -> forums (nested) -> every listing page -> every thread page, and turns
-the engine's parsed posts into ``PostItem``s. All parsing lives in ``miata_spiders.engines``.
+It only routes requests: index -> forums (nested) -> every listing page -> every thread page. What a
+page holds comes from ``miata_spiders.page_records`` (as for ``miata parse`` and ``miata reparse``).
 """
 
 from __future__ import annotations
@@ -19,48 +19,14 @@ from scrapy.http import Response
 
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines import get_engine
-from miata_spiders.engines.records import ThreadPage
 from miata_spiders.httpcache import REFETCH, looks_complete
-from miata_spiders.items import PostItem
+from miata_spiders.page_records import PageRecords, page_records
 from pipelines.crawl_state import ThreadProgress
-from pipelines.schema import content_hash
 
 # Thread pages are where the posts are: fetch them before more listing pages so posts flow early
 # and memory holds few pending listing requests.
 THREAD_PRIORITY = 10
 LISTING_PRIORITY = 0
-
-
-def post_items(page: ThreadPage, site: str, thread_url: str | None, scraped_at: datetime, source: str = "forum"):
-    """PostItems for every post of a parsed thread page."""
-    for post in page.posts:
-        yield PostItem(
-            source=source,
-            site=site,
-            post_id=post.post_id,
-            thread_id=page.thread_id,
-            thread_title=page.title,
-            thread_url=thread_url,
-            forum_id=page.forum_id,
-            forum_path=list(page.forum_path),
-            position=post.position,
-            page=page.page,
-            author=post.author,
-            author_id=post.author_id,
-            posted_at=post.posted_at,
-            edited_at=post.edited_at,
-            edited_by=post.edited_by,
-            is_deleted=post.is_deleted,
-            body_text=post.body_text,
-            body_html=post.body_html,
-            quotes=post.quotes,
-            images=post.images,
-            links=post.links,
-            signature=post.signature,
-            url=post.url,
-            content_hash=content_hash(post.body_text, post.quotes, post.images, post.is_deleted),
-            scraped_at=scraped_at,
-        )
 
 
 def response_time(response: Response) -> datetime:
@@ -107,22 +73,17 @@ class BaseForumSpider(scrapy.Spider):
     def engine_for(self, response: Response):
         """The engine parsing this site: declared, or detected once from the first page it serves."""
         if self.parser is None:
-            from miata_spiders.engines.detect import UnsupportedSoftware, detect
+            from miata_spiders.engines.detect import detect
 
-            unsupported = getattr(self, "_unsupported_software", None)
-            if unsupported is not None:  # pages already in flight when the close began: no second ERROR line
-                raise UnsupportedSoftware(unsupported)
             found = detect(response)
             if found.engine is None:
                 return None
-            if not found.supported:
-                self._unsupported_software = found
-                # UnsupportedSoftware is a CloseSpider: Scrapy closes with reason unsupported_engine:<name>,
-                # no traceback. Outside a crawl (`miata parse`) the caller prints the one line instead.
-                if getattr(self, "crawler", None) is not None:
-                    self.logger.error("%s: %s", response.url, found.describe())
-                raise UnsupportedSoftware(found)
-            self.parser = get_engine(found.engine)
+            try:
+                self.parser = get_engine(found.engine)
+            except ValueError:
+                self.logger.error("%s runs %s, which no engine parser supports yet (seen: %s)",
+                                  response.url, found.engine, ", ".join(found.evidence))
+                raise scrapy.exceptions.CloseSpider(f"unsupported_engine_{found.engine}") from None
             self.engine = found.engine
             self.logger.info("%s runs %s (family %s; seen: %s)", self.start_url, found.engine, found.family,
                              ", ".join(found.evidence))
@@ -230,19 +191,23 @@ class BaseForumSpider(scrapy.Spider):
     def dates_for(self, response: Response) -> DateResolver:
         return DateResolver(tz=self.timezone, now=response_time(response), date_order=self.date_order)
 
+    def records_of(self, response: Response, request_for: str) -> PageRecords:
+        """What the page holds, parsed with this site's engine, dates and canonical address."""
+        listed = response.meta.get("listed_thread")
+        return page_records(response, self.engine_for(response), site=self.name, dates=self.dates_for(response),
+                            unbase=self.unbase, request_for=request_for, thread_url=response.meta.get("thread_url"),
+                            listed_thread_id=listed.thread_id if listed else None)
+
     def parse_listing(self, response: Response):
         stats = self.crawler.stats
         if not looks_complete(response):
             yield from self._unrecognised(response, "listing", reason="truncated")
             return
-        kind = self.engine_for(response) and self.parser.page_kind(response)
-        if kind == "thread":
-            yield from self.parse_thread(response)
+        records = self.records_of(response, "listing")
+        if records.kind != "listing":
+            yield from self._thread_records(response, records, "thread" if records.thread else "listing")
             return
-        if kind is None:
-            yield from self._unrecognised(response, "listing")
-            return
-        listing = self.parser.parse_listing_page(response, self.unbase(response.url), self.dates_for(response))
+        listing = records.listing
         stats.inc_value("miata/pages/listing")
         for forum in listing.forums:
             yield self._listing_request(response, forum.url)
@@ -304,7 +269,7 @@ class BaseForumSpider(scrapy.Spider):
             return
         location = response.headers.get(b"Location", b"").decode("latin-1")
         target = self.parser.canonical_url(response.urljoin(location)) if location else None
-        thread_id = target and getattr(self.parser, "thread_id_from_url", lambda url: None)(target)
+        thread_id = target and self.parser.thread_id_from_url(target)
         if not thread_id:
             self.logger.warning("moved-thread stub %s redirects to %r: not a thread", response.url, location)
             return
@@ -323,27 +288,24 @@ class BaseForumSpider(scrapy.Spider):
                                meta={REFETCH: not self.offline})
 
     def parse_thread(self, response: Response):
-        stats = self.crawler.stats
         if not looks_complete(response):
             # Posts before the cut would parse, but the page's later posts would be lost silently.
             yield from self._unrecognised(response, "thread", reason="truncated")
             return
-        if self.engine_for(response) is None:
-            yield from self._unrecognised(response, "thread")
+        yield from self._thread_records(response, self.records_of(response, "thread"), "thread")
+
+    def _thread_records(self, response: Response, records: PageRecords, expected: str):
+        stats = self.crawler.stats
+        if not records.has_posts:
+            yield from self._unrecognised(response, expected)
             return
-        page = self.parser.parse_thread_page(response, self.unbase(response.url), self.dates_for(response))
-        if not page.posts:
-            yield from self._unrecognised(response, "thread")
-            return
+        page = records.thread
         stats.inc_value("miata/pages/thread")
         stats.inc_value("miata/posts/parsed", len(page.posts))
         if page.unparsed_dates:
             stats.inc_value("miata/parse/date_unparsed", page.unparsed_dates)
             self.logger.warning("%d post date(s) not understood on %s", page.unparsed_dates, response.url)
-        if page.thread_id is None:
-            listed = response.meta.get("listed_thread")
-            page.thread_id = listed.thread_id if listed else None
-        if page.thread_id is None:
+        if records.kind != "thread":  # no thread id, neither on the page, nor in its listing row or URL
             stats.inc_value("miata/parse/no_thread_id")
             self.logger.error("no thread id found on %s; its %d posts are skipped", response.url, len(page.posts))
             return
@@ -352,10 +314,8 @@ class BaseForumSpider(scrapy.Spider):
             stats.inc_value("miata/cache/last_page_refetched")
             yield response.request.replace(dont_filter=True, meta={**response.meta, REFETCH: True})
             return
-        thread_url = self.unbase(response.meta.get("thread_url") or (page.canonical_url if page.page == 1 else None))
-        for item in post_items(page, self.name, thread_url, response_time(response)):
-            item.url = self.unbase(item.url)
-            yield item
+        thread_url = records.thread_url
+        yield from records.items
         # The thread's row in a real listing, if one was seen by now, knows its reply count.
         row = response.meta.get("listed_thread")
         reply_count, last_post_at = self._listed.get(page.thread_id) or (

@@ -4,7 +4,7 @@ After a parser fix, ``scrapy crawl SITE -s HTTPCACHE_IGNORE_MISSING=True`` re-ap
 whole forum again through Scrapy's engine, on one core. This command reads the cache entries directly
 (``FilesystemCacheStorage``'s layout: ``HTTPCACHE_DIR/<site>/<fp[:2]>/<fp>/``, gzip'd when
 ``HTTPCACHE_GZIP`` says so), parses them in worker processes with the site's engine parser and the
-spider's own item building (``forum_spider.post_items``), and sends the posts through the same dedupe
+spider's own page reading (``page_records``), and sends the posts through the same dedupe
 (``SeenPosts``) and Parquet writer (``ParquetBatchWriter``) as a crawl. Its rows are the replay crawl's.
 
 Where it differs from a replay crawl, on purpose:
@@ -129,8 +129,8 @@ class PageParser:
         self.use_gzip = use_gzip
 
     def parse(self, entry: Path) -> ParsedEntry:
-        from miata_spiders.forum_spider import post_items, response_time
         from miata_spiders.httpcache import looks_complete
+        from miata_spiders.page_records import page_records
         from pipelines.parquet import item_to_row
 
         spider = self.spider
@@ -145,32 +145,16 @@ class PageParser:
             parser = spider.engine_for(response)
         except Exception:  # noqa: BLE001 - CloseSpider: detected software we cannot parse
             parser = None
-        if parser is None:
-            return ParsedEntry(url, "unrecognised")
-        # The spider parses a thread request's page whatever it looks like, and a listing request's as a
-        # thread when the engine says "thread": only pages the engine calls listings are never threads.
-        if parser.page_kind(response) == "listing":
-            return ParsedEntry(url, "listing")
-        page = parser.parse_thread_page(response, response.url, spider.dates_for(response))
-        if not page.posts:
-            return ParsedEntry(url, "unrecognised")
-        thread_id = page.thread_id or _thread_id_from_url(parser, response.url)
-        if thread_id is None:
-            return ParsedEntry(url, "unrecognised")
-        page.thread_id = thread_id
-        unbase = _Unbase(root_of(response.url), spider.site_root)
-        thread_url = unbase(page.canonical_url) if page.page == 1 else None
-        rows = []
-        for item in post_items(page, spider.name, thread_url, response_time(response)):
-            item.url = unbase(item.url)
-            rows.append(item_to_row(item, default_site=spider.name))
-        return ParsedEntry(url, "thread", thread_id, page.page, thread_url, rows, page.unparsed_dates)
-
-
-def _thread_id_from_url(parser, url: str) -> str | None:
-    # The spider falls back on the listing row that led to the page; here the URL is all there is.
-    finder = getattr(parser, "thread_id_from_url", None)
-    return finder(url) if finder else None
+        # A cache entry does not say whether a thread or a listing link led to it: the spider parses
+        # a thread request's page whatever it looks like, so only pages the engine calls listings are
+        # not threads. With no listing row here, the thread id comes from the page or its URL.
+        records = page_records(response, parser, site=spider.name, dates=spider.dates_for(response),
+                               unbase=_Unbase(root_of(response.url), spider.site_root))
+        if records.kind != "thread":
+            return ParsedEntry(url, records.kind)
+        page = records.thread
+        rows = [item_to_row(item, default_site=spider.name) for item in records.items]
+        return ParsedEntry(url, "thread", page.thread_id, page.page, records.thread_url, rows, page.unparsed_dates)
 
 
 class _Unbase:
