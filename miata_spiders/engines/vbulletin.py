@@ -97,47 +97,43 @@ _FORUM_ROW_ID = id_is("f")
 _FORUM_LI_ID = f"({id_is('forum')} or {id_is('cat')})"
 _ANY_LISTING_ROW = xpath(f"(//a[{_THREAD_TITLE_ID}] | //*[{_FORUM_ROW_ID}] | //li[{_FORUM_LI_ID}])[1]")
 
-_BY_ID = xpath(".//*[@id=$id]")
-_POSTCOUNT = xpath(".//a[@id=$id]")
+# id(): libxml2 indexes every HTML id while parsing, so these lookups cost nothing, however big the page.
+_BY_ID = xpath("id($id)")
 _POSTCOUNTER = xpath(f".//a[{has_class('postcounter')}]")
 _PERMALINK = xpath(".//a[@title='Link to this Post']/@href")
-_STATUS_DATE_HOLDER = xpath(".//comment()[contains(., 'status icon and date')]/..")
+_STATUS_DATE_HOLDER = xpath(".//comment()[starts-with(normalize-space(.), 'status icon and date')]/..")
 _DATE_IN_HOLDER = xpath("./text() | ./span[contains(@class, 'time')]//text()")
-_TIMES = xpath(".//time[@datetime] | .//*[@data-time or @data-timestamp]")
+_TIMES = xpath(".//*[@datetime or @data-time or @data-timestamp]")
 _DATE_SPANS = xpath(".//span[contains(@class, 'date')]")
 _USERNAME_LINKS = xpath(".//a[contains(@class, 'username')]")
 _MEMBER_LINKS = xpath(".//a[contains(@href, 'member')]")
 _GUEST_NAMES = xpath(f".//*[{has_class('username')} or {has_class('bigusername')}]")
-_EDIT_NOTES = xpath(
-    ".//*[contains(@class, 'lastedited')]"
-    " | .//*[text()[contains(., 'Last edited by') or contains(., 'ändert von') or contains(., 'bearbeitet von')"
-    " or contains(., 'editiert von') or contains(., 'Bearbeitet von') or contains(., 'modification par')"
-    " or contains(., 'Modifié par') or contains(., 'edición por') or contains(., 'Editado por')"
-    " or contains(., 'modifica di') or contains(., 'Modificato da') or contains(., 'bewerkt door')]]")
+# The edit note: vB4 blockquote.lastedited; vB3 and IB an <em> in a div.smallfont after the message (a
+# skin's own class names it "lastedited"/"editnote"); the phrase itself is matched in Python, in any language.
+_EDIT_NOTES = xpath(".//em | .//*[contains(@class, 'lastedited') or contains(@class, 'editnote')]")
 _SIGNATURES = xpath(".//comment()[normalize-space(.)='sig']/following-sibling::*[1]"
-                    " | .//*[contains(@class, 'signaturecontainer') or contains(@class, 'signature')]")
+                    " | .//div[contains(@class, 'signature')] | .//blockquote[contains(@class, 'signature')]")
 _ATTACHMENT_BOXES = xpath(".//fieldset[legend] | .//div[contains(@class, 'attachments')]")
 _QUOTE_CONTAINER = xpath(f"./div[{has_class('bbcode_quote')}]/div[{has_class('quote_container')}]")
 _TABLE_CELL = xpath("(./tr/td | ./tbody/tr/td)[1]")
 
-_BASE_FOOTER = xpath("//text()[contains(., 'All times are') or contains(., 'Alle Zeitangaben')"
-                     " or contains(., 'Todas las horas') or contains(., 'Tutti gli orari')"
-                     " or contains(., 'Fuseau horaire')]")
-_SCHEMA_CRUMBS = xpath("//*[@itemtype='http://schema.org/ListItem' or @itemtype='https://schema.org/ListItem'"
-                       " or @itemtype='http://data-vocabulary.org/Breadcrumb']")
+_FOOTER_TEXTS = xpath("//text()[contains(., 'GMT') or contains(., 'UTC') or contains(., 'WEZ')]")
+_SCHEMA_CRUMBS = xpath("//span[@itemtype] | //li[@itemtype] | //div[@itemtype]")
+_CRUMB_TYPES = frozenset({"http://schema.org/ListItem", "https://schema.org/ListItem",
+                          "http://data-vocabulary.org/Breadcrumb"})
 _SCHEMA_CRUMB_LINK = xpath(".//a[@itemprop='item' or @itemprop='url']")
 _SCHEMA_CRUMB_NAME = xpath(".//*[@itemprop='name' or @itemprop='title']")
 _FIRST_LINK = xpath(".//a[@href][not(starts-with(@href, 'javascript'))][not(@onclick) or @itemprop]")
 # classic vBulletin 3.8: span.navbar links inside td.navbar; vBulletin 4: #breadcrumb li.navbithome/navbit
-_NAV_CRUMBS = xpath("//span[@class='navbar']/a"
-                    " | //*[@id='breadcrumb']//li[contains(@class, 'navbit')]/a"
-                    " | //*[@id='breadcrumb']//li[contains(@class, 'navbit')]/span/a")
-_NEXT_LINKS = (xpath("//a[@id='mb_pagenext']/@href"), xpath("//head/link[@rel='next']/@href"),
+_VB3_CRUMBS = xpath("//span[@class='navbar']/a")
+_VB4_CRUMBS = xpath("id('breadcrumb')//li[contains(@class, 'navbit')]/a"
+                    " | id('breadcrumb')//li[contains(@class, 'navbit')]/span/a")
+_NEXT_LINKS = (xpath("id('mb_pagenext')/@href"), xpath("/html/head/link[@rel='next']/@href"),
                xpath("//div[contains(@class, 'pagenav')]//a[@rel='next']/@href"),
                xpath("//a[@rel='next'][not(starts-with(@href, 'javascript'))]/@href"))
-_PAGE_CURRENT = xpath("//*[@id='mb_page_current']//text()")
-_PAGE_TOTAL = xpath("//*[@id='mb_page_total']//text()")
-_PAGE_NAV_TEXT = xpath("//*[contains(@class, 'pagenav') or contains(@class, 'pagination')]//text()")
+_PAGE_CURRENT = xpath("id('mb_page_current')//text()")
+_PAGE_TOTAL = xpath("id('mb_page_total')//text()")
+_PAGE_NAV_TEXT = xpath("//div[contains(@class, 'pagenav') or contains(@class, 'pagination')]//text()")
 _THREAD_ID_INPUT = xpath("//input[@name='t']/@value")
 _THREAD_LINKS = xpath(
     "//a[contains(@href, 'newreply.php') or contains(@href, 'subscription.php') or contains(@href, 'printthread.php')"
@@ -145,10 +141,10 @@ _THREAD_LINKS = xpath(
     " | //input[@class='backup_url' or @name='backup_url']/@value | //link[@rel='canonical']/@href")
 _TITLE_QUERIES = tuple(xpath(q) for q in (
     "//h1[contains(@class, 'threadtitle')]//text()", "//h1//strong[@itemprop='name']//text()",
-    "//*[@id='pagetitle']//*[contains(@class, 'threadtitle')]//text()",  # vBulletin 4
+    "id('pagetitle')//*[contains(@class, 'threadtitle')]//text()",  # vBulletin 4
     "//td[@class='navbar']/strong//text()"))
 _LISTING_TITLE_QUERIES = tuple(xpath(q) for q in (
-    "//*[@id='pagetitle']//*[contains(@class, 'forumtitle')]//text()",  # vBulletin 4
+    "id('pagetitle')//*[contains(@class, 'forumtitle')]//text()",  # vBulletin 4
     "//h1//strong[@itemprop='name']//text()", "//h1//text()", "//td[@class='navbar']/strong//text()"))
 _HTML_TITLE = xpath("//title//text()")
 
@@ -185,7 +181,7 @@ def _page_dates(root, dates: DateResolver) -> DateResolver:
     offset without the DST hour ("All times are GMT -5." all summer long). So: the site's offset at the
     time the page was rendered, checked against the footer; a footer that disagrees with the declared
     timezone altogether wins, and so does a footer on a site that declared none."""
-    text = " ".join(_BASE_FOOTER(root))
+    text = " ".join(t for t in _FOOTER_TEXTS(root) if "All times" in t or _FOOTER_FORMS.search(t))
     footer = offset_from_footer(_FOOTER_FORMS.sub("All times are GMT", text))
     current = dates.now.astimezone(dates.tz).utcoffset()
     if footer is not None:
@@ -211,13 +207,16 @@ def _breadcrumbs(root, base: str) -> list[tuple[str, str]]:
     skin, ``span.navbar`` on vBulletin 3, ``#breadcrumb li.navbit`` on vBulletin 4)."""
     crumbs = []
     for item in _SCHEMA_CRUMBS(root):
+        if item.get("itemtype") not in _CRUMB_TYPES:
+            continue
         link = first(_SCHEMA_CRUMB_LINK(item) or _FIRST_LINK(item))
         if link is not None:
             name = first(_SCHEMA_CRUMB_NAME(item))
             crumbs.append((text_of(link if name is None else name), urljoin(base, link.get("href", ""))))
     if crumbs:
         return crumbs
-    return [(text_of(link), urljoin(base, link.get("href", ""))) for link in _NAV_CRUMBS(root)]
+    links = _VB4_CRUMBS(root) or _VB3_CRUMBS(root)
+    return [(text_of(link), urljoin(base, link.get("href", ""))) for link in links]
 
 
 def _title(root, queries) -> str | None:
@@ -248,9 +247,17 @@ class VBulletinFields(PostFields):
     def pid(self, node) -> str:
         return _POST_ID.match(node.get("id") or "").group(1)
 
+    def by_id(self, node, prefix: str):
+        """The element ``{prefix}{post id}`` when it is inside this post (ids are unique on a page)."""
+        element = first(_BY_ID(node, id=f"{prefix}{self.pid(node)}"))
+        parent = element
+        while parent is not None and parent is not node:
+            parent = parent.getparent()
+        return element if parent is node else None
+
     def message(self, node):
         if node not in self._bodies:
-            self._bodies = {node: first(_BY_ID(node, id=f"post_message_{self.pid(node)}"))}
+            self._bodies = {node: self.by_id(node, "post_message_")}
         return self._bodies[node]
 
     def owned(self, element, node) -> bool:
@@ -275,7 +282,7 @@ class VBulletinFields(PostFields):
         """The member link of the post's user block: in ``postmenu_{id}`` (vB3, IB), else a
         ``.username``/``.bigusername`` link, else the first member link outside the message (a
         customised postbit); a guest's typed-in name is printed without a link."""
-        menu = first(_BY_ID(node, id=f"postmenu_{self.pid(node)}"))
+        menu = self.by_id(node, "postmenu_")
         if menu is not None:
             link = first(_USERNAME_LINKS(menu))
             if link is None:
@@ -342,7 +349,7 @@ class VBulletinFields(PostFields):
     def position(self, node) -> int | None:
         """The ``postcount{id}`` anchor's ``name`` (or text), vB4's ``a.postcounter`` "#N", else a "#N"
         printed in the post head."""
-        count = first(_POSTCOUNT(node, id=f"postcount{self.pid(node)}"))
+        count = self.by_id(node, "postcount")
         if count is not None:
             number = to_int(count.get("name")) or to_int(text_of(count))
             if number:
@@ -362,7 +369,7 @@ class VBulletinFields(PostFields):
         "#N" link (a.postcounter) is the permalink."""
         href = first(_PERMALINK(node))
         if not href:
-            count = first(_POSTCOUNT(node, id=f"postcount{self.pid(node)}"))
+            count = self.by_id(node, "postcount")
             href = count.get("href") if count is not None else None
         if not href:
             counter = self.own(node, _POSTCOUNTER(node))
@@ -452,7 +459,7 @@ class VBulletinFields(PostFields):
     # the rest of the post ---------------------------------------------------------------------------
     def _scope(self, node):
         """vBulletin 3 keeps attachments, the edit note and the signature in ``td_post_{id}``."""
-        scope = first(_BY_ID(node, id=f"td_post_{self.pid(node)}"))
+        scope = self.by_id(node, "td_post_")
         return node if scope is None else scope
 
     def images(self, node, body, skip) -> list[str]:
