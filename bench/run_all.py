@@ -1,10 +1,14 @@
 """Run every benchmark and write docs/benchmarks.md.
 
-    .venv/bin/pip install beautifulsoup4        # the baseline's parser: benchmark-only, not a project dependency
+    .venv/bin/pip install -e .[bench]           # BeautifulSoup for the baselines: benchmark-only, not a runtime dependency
     .venv/bin/python bench/run_all.py           # full sizes (about 30-40 min on 2 cores), figures in bench/results/
     .venv/bin/python bench/run_all.py --quick   # small sizes in a few minutes, to try changes (doc not overwritten
                                                 # unless --doc is given)
     .venv/bin/python bench/run_all.py --only offline --sizes 10000,100000,1000000   # re-run one benchmark
+    .venv/bin/python bench/run_all.py --only real_pages,nesting   # parse speed on real and nested pages (~15 min)
+
+The forumscraper column of real_pages needs its bench-only virtualenv (Python 3.12): see
+bench/forumscraper_env/README.md; without it that column is left out and the document says why.
 
 Each benchmark is a script of its own (``bench/bench_*.py``, run as a child process so memory figures
 are its own) that writes JSON; the document is rendered from the JSON files of the results directory,
@@ -27,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DEFAULT_WORKDIR, PYTHON, ROOT, machine  # noqa: E402
 
-BENCHMARKS = ("parse", "offline", "requests", "storage", "dedupe")
+BENCHMARKS = ("real_pages", "nesting", "parse", "offline", "requests", "storage", "dedupe")
 
 
 def commands(quick: bool, sizes: str | None, results: Path, workdir: Path) -> dict[str, list[str]]:
@@ -36,6 +40,8 @@ def commands(quick: bool, sizes: str | None, results: Path, workdir: Path) -> di
 
     offline_sizes = sizes or ("10000" if quick else "10000,100000,300000")
     return {
+        "real_pages": script("bench_real_pages", "--repeats", "3" if quick else "5"),
+        "nesting": script("bench_nesting", "--depths", "300,1000" if quick else "300,1000,5000"),
         "parse": script("bench_parse", *(["--quick"] if quick else [])),
         "offline": script("bench_offline", "--sizes", offline_sizes, "--workdir", str(workdir),
                           "--scaling-size", "10000", "--whatif-size", "10000"),
@@ -50,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, to iterate")
     parser.add_argument("--only", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
+    parser.add_argument("--list", action="store_true", help="print each benchmark's command and exit")
     parser.add_argument("--sizes", help="post counts of the offline benchmark, e.g. 10000,100000,1000000")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="scratch space (caches: GBs)")
     parser.add_argument("--results", type=Path, help="JSON results directory (default: bench/results, or WORKDIR/results-quick)")
@@ -61,6 +68,13 @@ def main() -> None:
     results.mkdir(parents=True, exist_ok=True)
     args.workdir.mkdir(parents=True, exist_ok=True)
     wanted = args.only.split(",") if args.only else list(BENCHMARKS)
+    unknown = sorted(set(wanted) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"--only: unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    if args.list:
+        for name, cmd in commands(args.quick, args.sizes, results, args.workdir).items():
+            print(f"{name}: {shlex.join(_relative(cmd))}")
+        return
     runs = json.loads((results / "runs.json").read_text()) if (results / "runs.json").exists() else {}
     if not args.render_only:
         for name, cmd in commands(args.quick, args.sizes, results, args.workdir).items():
@@ -79,8 +93,61 @@ def main() -> None:
     from render import render
 
     shown = ".venv/bin/python bench/run_all.py" + (" --quick" if args.quick else "")
-    doc.write_text(render(results, runs, machine(), shown))
+    doc.write_text(with_parse_speed_sections(render(results, runs, machine(), shown), results, runs))
     print(f"wrote {doc}", file=sys.stderr)
+
+
+def with_parse_speed_sections(text: str, results: Path, runs: dict) -> str:
+    """Add the real-page and nested-page sections (and their rows of the targets table) to the document."""
+    import bench_nesting
+    import bench_real_pages
+
+    real = _load(results / "real_pages.json")
+    nesting = _load(results / "nesting.json")
+    rows, sections = [], []
+    if real:
+        names = {"times_lxml_bare": "parse, real pages: within 3x of lxml's bare parse",
+                 "vs_forumscraper": "parse, real pages: >= 5x forumscraper 0.1.21",
+                 "vs_bs4": "parse, real pages: >= 12x BeautifulSoup's bare parse"}
+        for key, name in names.items():
+            t = real["targets"].get(key, {})
+            if t.get("met") is None:
+                rows.append(("12", name, "not measured" + (f" ({real['forumscraper']['skipped'][:80]})"
+                                                           if key == "vs_forumscraper" and "skipped" in real["forumscraper"] else ""),
+                             "not run"))
+                continue
+            measured = (f"{t['best']}x .. {t['worst']}x the bare parse" if key == "times_lxml_bare"
+                        else f"{t['worst']}x .. {t['best']}x faster") + f" (all real pages: {t['all_real_pages']}x)"
+            rows.append(("12", name, measured, "**met**" if t["met"] else "**not met**"))
+        sections += ["## Parse speed on real pages", "", f"Command: {_run_command(runs, 'real_pages')}", "",
+                     *bench_real_pages.markdown(real)]
+    if nesting:
+        s = nesting["summary"]
+        measured = f"{s['parsed_whole']}/{s['cases']} parsed whole; worst nested/flat ratio {s['worst_ratio']}x"
+        ok = s["parsed_whole"] == s["cases"] and s["worst_ratio"] is not None and s["worst_ratio"] <= 5
+        rows.append(("11", "nested 300/1,000/5,000 deep: whole, within a few times (<= 5x) a flat page", measured,
+                     "**met**" if ok else "**not met**"))
+        sections += ["## Nested pages", "", f"Command: {_run_command(runs, 'nesting')}", "",
+                     *bench_nesting.markdown(nesting)]
+    lines = text.split("\n")
+    if rows and "| # | target | measured | verdict |" in lines:
+        at = lines.index("| # | target | measured | verdict |") + 2
+        lines[at:at] = [f"| {n} | {name} | {measured} | {verdict} |" for n, name, measured, verdict in rows]
+    anchor = next((i for i, line in enumerate(lines) if line.startswith("## 1. ")), len(lines))
+    lines[anchor:anchor] = sections
+    return "\n".join(lines)
+
+
+def _load(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _run_command(runs: dict, name: str) -> str:
+    run = runs.get(name)
+    if not run:
+        return "(not recorded)"
+    return (f"`{run['command']}` ({run['seconds']} s, {run['finished']}; code: {run.get('commit', 'unknown')}; "
+            f"machine load average {run['load_average'][0]} before, {run['load_average'][1]} after)")
 
 
 def _commit() -> str:

@@ -1,0 +1,49 @@
+"""The parse benchmarks keep measuring the real thing: the spider's per-page path finds a fixture page's
+posts, and the nesting benchmark's pages really carry the nesting they claim (no timing here)."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import bench_nesting  # noqa: E402
+import bench_real_pages  # noqa: E402
+
+
+def test_spider_path_reads_every_post_and_the_next_page_of_a_fixture_page():
+    page = next(p for p in bench_real_pages.fixture_pages() if p["id"].endswith("thread-97412-page1.html"))
+    page["body"] = page["path"].read_bytes()
+    posts, next_page = bench_real_pages.spider_path()(page)
+    assert posts == page["expected_posts"]
+    assert next_page and "page2" in next_page
+
+
+def test_flat_control_page_has_the_same_bytes_as_the_nested_one():
+    nested = bench_nesting.build_page("xenforo", "quotes", 50, nested=True)
+    flat = bench_nesting.build_page("xenforo", "quotes", 50, nested=False)
+    assert len(nested["body"]) == len(flat["body"])
+    assert nested["body"] != flat["body"]
+    assert bench_nesting.MARKER.encode() not in nested["body"]
+
+
+@pytest.mark.parametrize("kind, opening, closing", [("divs", b"<div>", b"</div>"),
+                                                   ("quotes", b"<blockquote cite=", b"</blockquote>")])
+def test_nesting_is_injected_into_one_post_with_the_engine_markup(kind, opening, closing):
+    body = bench_nesting.build_page("phpbb", kind, 40, nested=True)["body"]
+    plain = bench_nesting.build_page("phpbb", kind, 0, nested=True)["body"]
+    assert body.count(opening) - plain.count(opening) == 40
+    assert body.count(closing) - plain.count(closing) == 40
+    # Nested: the deepest text sits inside the last block opened; flat: after the last block closed.
+    flat = bench_nesting.build_page("phpbb", kind, 40, nested=False)["body"]
+    assert not body.partition(b"deepest words")[0].endswith(closing)
+    assert flat.partition(b"deepest words")[0].endswith(closing)
+
+
+def test_nested_page_parses_whole_at_a_shallow_depth():
+    result = bench_nesting.run_case("vbulletin4", "divs", 20, nested=True)
+    plain = bench_nesting.run_case("vbulletin4", "divs", 0, nested=True)
+    assert result["posts"] == plain["posts"] > 1
+    assert result["next_page"] is True
