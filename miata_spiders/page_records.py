@@ -14,7 +14,6 @@ from typing import Callable, Literal
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines.records import ListingPage, ThreadPage
 from miata_spiders.items import PostItem
-from pipelines.schema import content_hash
 
 Unbase = Callable[[str | None], str | None]
 
@@ -109,6 +108,5 @@ def post_items(page: ThreadPage, site: str, thread_url: str | None, scraped_at, 
             links=post.links,
             signature=post.signature,
             url=unbase(post.url),
-            content_hash=content_hash(post.body_text, post.quotes, post.images, post.is_deleted),
             scraped_at=scraped_at,
         )

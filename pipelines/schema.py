@@ -1,7 +1,9 @@
 """The one post schema shared by every forum spider and the Reddit collector.
 
 Every Parquet file under ``DATA_DIR/posts/`` is written with exactly this schema; ``docs/schema.md``
-is its dataset card. Timestamps are UTC with microsecond precision.
+is its dataset card. Timestamps are UTC with microsecond precision. ``miata_spiders.items.PostItem``
+is the same fields as a Python class (tests/test_schema.py holds them to each other, type for type),
+and the one place ``content_hash`` is computed for a post.
 """
 
 import re

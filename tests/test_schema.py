@@ -3,6 +3,8 @@
 import dataclasses
 import importlib.util
 import re
+import types
+import typing
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,6 +21,43 @@ DATASET_CARD = Path(__file__).resolve().parent.parent / "docs" / "schema.md"
 
 def test_post_item_fields_are_the_schema_fields_in_order():
     assert [f.name for f in dataclasses.fields(PostItem)] == POST_SCHEMA.names
+
+
+# The Arrow type each Python type of an item field is stored as.
+ARROW_TYPE_OF = {
+    str: pa.string(),
+    int: pa.int32(),
+    bool: pa.bool_(),
+    datetime: pa.timestamp("us", tz="UTC"),
+    list[str]: pa.list_(pa.string()),
+    list[dict]: pa.list_(QUOTE),
+}
+
+
+def stored_as(annotation) -> tuple[pa.DataType, bool]:
+    """(Arrow type, nullable) an item field annotated ``annotation`` needs."""
+    members = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    python_type = next(member for member in members if member is not type(None))
+    return ARROW_TYPE_OF[python_type], type(None) in members
+
+
+def test_each_post_item_field_has_its_columns_type_and_is_optional_exactly_where_the_column_is_nullable():
+    hints = typing.get_type_hints(PostItem)
+    expected = {column.name: (column.type, column.nullable) for column in POST_SCHEMA}
+    assert {name: stored_as(hints[name]) for name in POST_SCHEMA.names} == expected
+
+
+def test_a_required_column_is_never_left_empty_by_a_minimal_item():
+    item = PostItem(source="forum", site="miataturbo", post_id="1234567", thread_id="98765")
+    empty = [column.name for column in POST_SCHEMA if not column.nullable and getattr(item, column.name) in (None, "")]
+    assert empty == []
+
+
+def test_the_item_hashes_its_own_content_when_it_is_made():
+    quotes = [{"author": "Savington", "post_id": "1234560", "text": "Creeps to 14 psi by redline."}]
+    item = PostItem(source="forum", site="miataturbo", post_id="1234567", thread_id="98765",
+                    body_text="Port the wastegate.", quotes=quotes, images=["https://x.test/a.png"])
+    assert item.content_hash == content_hash("Port the wastegate.", quotes, ["https://x.test/a.png"])
 
 
 def test_quote_fields_are_the_quote_struct_fields_in_order():
@@ -49,7 +88,6 @@ def test_a_filled_post_item_converts_to_the_schema():
         links=["https://www.diymiata.com/"],
         signature="99 BEGi / MS3",
         url="https://www.miataturbo.net/showpost.php?p=1234567",
-        content_hash=content_hash("Port the wastegate, it is too small for that turbine."),
         scraped_at=datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc),
     )
     table = pa.Table.from_pylist([dataclasses.asdict(item)], schema=POST_SCHEMA)
@@ -86,8 +124,9 @@ def small_dataset(tmp_path, monkeypatch):
     ]
     for site, post_id, body, scraped_at in rows:
         writer = ParquetBatchWriter("data", site, batch_size=10)
-        item = {"source": "forum", "site": site, "post_id": post_id, "thread_id": "98765"}
-        writer.add(item_to_row({**item, "body_text": body, "scraped_at": scraped_at}, site))
+        item = PostItem(source="forum", site=site, post_id=post_id, thread_id="98765", body_text=body,
+                        scraped_at=scraped_at)
+        writer.add(item_to_row(item, site))
         writer.close()
     return later
 
