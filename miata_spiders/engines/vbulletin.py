@@ -117,8 +117,9 @@ _ATTACHMENT_BOXES = xpath(".//fieldset[legend] | .//div[contains(@class, 'attach
 _QUOTE_CONTAINER = xpath(f"./div[{has_class('bbcode_quote')}]/div[{has_class('quote_container')}]")
 _TABLE_CELL = xpath("(./tr/td | ./tbody/tr/td)[1]")
 
-_FOOTER_TEXTS = xpath("//text()[contains(., 'GMT') or contains(., 'UTC') or contains(., 'WEZ')]")
-_SCHEMA_CRUMBS = xpath("//span[@itemtype] | //li[@itemtype] | //div[@itemtype]")
+# "All times are GMT -5. The time now is <span class="time">…</span>." (vB4: div#footer_time)
+_FOOTERS = xpath("id('footer_time') | //div[span[@class='time']]")
+_SCHEMA_CRUMBS = xpath("//*[@itemtype]")
 _CRUMB_TYPES = frozenset({"http://schema.org/ListItem", "https://schema.org/ListItem",
                           "http://data-vocabulary.org/Breadcrumb"})
 _SCHEMA_CRUMB_LINK = xpath(".//a[@itemprop='item' or @itemprop='url']")
@@ -181,7 +182,7 @@ def _page_dates(root, dates: DateResolver) -> DateResolver:
     offset without the DST hour ("All times are GMT -5." all summer long). So: the site's offset at the
     time the page was rendered, checked against the footer; a footer that disagrees with the declared
     timezone altogether wins, and so does a footer on a site that declared none."""
-    text = " ".join(t for t in _FOOTER_TEXTS(root) if "All times" in t or _FOOTER_FORMS.search(t))
+    text = " ".join(t for t in map(text_of, _FOOTERS(root)) if "All times" in t or _FOOTER_FORMS.search(t))
     footer = offset_from_footer(_FOOTER_FORMS.sub("All times are GMT", text))
     current = dates.now.astimezone(dates.tz).utcoffset()
     if footer is not None:
@@ -644,6 +645,9 @@ class VBulletinEngine(ForumEngine):
         hidden = first(_THREAD_ID_INPUT(root))
         if hidden and hidden.isdigit():
             return hidden
+        canonical = self.thread_id_from_url(urljoin(url, canonical_link(root) or ""))
+        if canonical and canonical_link(root):
+            return canonical
         ids = Counter()
         for href in _THREAD_LINKS(root):
             match = _THREAD_IN_QUERY.search(href) or _FRIENDLY_THREAD.search(href)
