@@ -565,6 +565,10 @@ _TITLE = xpath("/descendant::title")
 _LOGIN_FORM = xpath("/descendant::form[@id='login'] | /descendant::form[contains(@action, 'mode=login')][descendant::input[@type='password']]")
 _TOPIC_ROWS_ANY = xpath(f"/descendant::ul[{_cls('topiclist')}]/descendant::a[{_cls('topictitle')} or {_cls('forumtitle')}]")
 _BODY_CLASS = xpath("/descendant::body[@id='phpbb']/@class")
+# What every phpBB page has, whatever its style: prosilver's <body id="phpbb">, or phpBB's own script
+# names in its links. Forumotion copies prosilver's post markup (div#p{id}.post, p.author) but not these.
+_PHPBB_PAGE = xpath("boolean(/descendant::body[@id='phpbb'] | /descendant::a[contains(@href, 'viewtopic.php')"
+                    " or contains(@href, 'viewforum.php') or contains(@href, 'memberlist.php')])")
 
 
 def _paging(root, url: str) -> tuple[int, int | None, int | None, int | None]:
@@ -747,8 +751,11 @@ class PhpbbEngine(ForumEngine):
 
     def page_kind(self, page) -> str | None:
         """"thread", "listing" or None: a login form served in place of the page (the board or forum
-        requires login) is not an empty forum, and a page we do not recognise is not one either."""
+        requires login) is not an empty forum, a page we do not recognise is not one either, and
+        neither is a page without phpBB's own markers (Forumotion copies prosilver's post markup)."""
         root = as_selector(page).root
+        if not _PHPBB_PAGE(root):
+            return None
         skin, nodes = self.post_nodes(root)
         if skin == "prosilver":
             if any(first(_AUTHOR_LINE_ANYWHERE(node)) is not None for node in nodes):
