@@ -54,6 +54,9 @@ class BaseForumSpider(scrapy.Spider):
     date_order: str = "MDY"
     #: fresh fetches of a page that came back truncated or unrecognised before giving up on it
     page_retry_times: int = 2
+    #: the site's lock and crawl state (``_open_crawl_state``); None for a spider without a dataset
+    site_lock = None
+    crawl_progress = None
 
     def __init__(self, *args, base_url: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,6 +96,7 @@ class BaseForumSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._follow_moved_stubs, signal=scrapy.signals.spider_idle)
+        spider._open_crawl_state()
         return spider
 
     # --- routing -----------------------------------------------------------------------------
@@ -115,33 +119,52 @@ class BaseForumSpider(scrapy.Spider):
         return url
 
     # --- incremental crawling ------------------------------------------------------------------
-    def _load_state(self) -> None:
-        # Lazily: the progress pipeline opens the state file when the spider opens, after __init__.
-        if self._state_loaded:
-            return
-        from pipelines.progress import ProgressPipeline
+    def _open_crawl_state(self) -> None:
+        """Take the site's lock and open its crawl state: the spider owns both for the whole crawl.
 
-        pipeline = self.crawler.get_item_pipeline(ProgressPipeline)
-        full = self.settings.getbool("MIATA_FULL_CRAWL") or str(getattr(self, "full", "")).lower() in ("1", "true", "yes")
-        self._state_store = pipeline.state if pipeline is not None else None
-        # A full crawl ignores what the state says, but still records what it sees for the next run.
-        self._state = None if full else self._state_store
-        self._state_loaded = True
+        A spider built without a dataset directory (unit tests, ``miata parse``) records nothing. A site
+        another process is writing raises SiteLockedError (exit status 75) before any request."""
+        from pipelines.crawl_state import CrawlState
+        from pipelines.lock import SiteLock
+        from pipelines.progress import CrawlProgress
+
+        self.site_lock = self.crawl_progress = None
+        data_dir = self.settings.get("MIATA_DATA_DIR")
+        if not data_dir:
+            return
+        self.site_lock = SiteLock(data_dir, self.name).acquire()
+        try:
+            self.crawl_progress = CrawlProgress(self.crawler, CrawlState.for_site(data_dir, self.name))
+        except BaseException:
+            self.site_lock.release()
+            raise
+        self.logger.info("crawl state %s: %d threads known", self.crawl_progress.state.path,
+                         len(self.crawl_progress.state))
+        self.crawler.signals.connect(self._close_crawl_state, signal=scrapy.signals.spider_closed)
+
+    def _close_crawl_state(self) -> None:
+        # After every pipeline's close_spider: the last part's progress has been recorded by now.
+        if self.crawl_progress is not None:
+            self.crawl_progress.close()
+        if self.site_lock is not None:
+            self.site_lock.release()
+
+    @property
+    def full_crawl(self) -> bool:
+        return self.settings.getbool("MIATA_FULL_CRAWL") or str(getattr(self, "full", "")).lower() in ("1", "true", "yes")
 
     @property
     def state(self):
         """The site's crawl state to decide on (what is durably collected), None on a full crawl."""
-        self._load_state()
-        return self._state
+        return None if self.full_crawl else self.state_store
 
     @property
     def state_store(self):
-        """The site's crawl state to record into, also on a full crawl (None without the pipeline)."""
-        self._load_state()
-        return self._state_store
+        """The site's crawl state to record into, also on a full crawl (None without a dataset)."""
+        progress = getattr(self, "crawl_progress", None)
+        return progress.state if progress is not None else None
 
     def _routing_memory(self) -> None:
-        self._state_loaded = False
         self._scheduled_threads: set[str] = set()
         self._forum_was_complete: dict[str, bool] = {}
         # thread id -> (reply count, last post time) from its row in a real (not moved-stub) listing;
@@ -315,19 +338,22 @@ class BaseForumSpider(scrapy.Spider):
             yield response.request.replace(dont_filter=True, meta={**response.meta, REFETCH: True})
             return
         thread_url = records.thread_url
+        if self.crawl_progress is not None:
+            # Before the posts are yielded: Scrapy may push them through the pipelines before this
+            # generator resumes. The page is recorded once they are all durable (pipelines/progress.py).
+            # The thread's row in a real listing, if one was seen by now, knows its reply count.
+            row = response.meta.get("listed_thread")
+            reply_count, last_post_at = self._listed.get(page.thread_id) or (
+                (row.reply_count, row.last_post_at) if row else (None, None))
+            self.crawl_progress.expect(response, ThreadProgress(
+                site=self.name, thread_id=page.thread_id, forum_id=page.forum_id, thread_url=thread_url,
+                page=page.page, page_url=self.unbase(self.parser.canonical_url(response.url)),
+                last_position=max((p.position for p in page.posts if p.position), default=None),
+                has_next_page=page.next_page is not None,
+                reply_count=reply_count,
+                last_post_at=last_post_at.isoformat() if last_post_at else None,
+            ), posts=len(records.items))
         yield from records.items
-        # The thread's row in a real listing, if one was seen by now, knows its reply count.
-        row = response.meta.get("listed_thread")
-        reply_count, last_post_at = self._listed.get(page.thread_id) or (
-            (row.reply_count, row.last_post_at) if row else (None, None))
-        yield ThreadProgress(
-            site=self.name, thread_id=page.thread_id, forum_id=page.forum_id, thread_url=thread_url,
-            page=page.page, page_url=self.unbase(self.parser.canonical_url(response.url)),
-            last_position=max((p.position for p in page.posts if p.position), default=None),
-            has_next_page=page.next_page is not None,
-            reply_count=reply_count,
-            last_post_at=last_post_at.isoformat() if last_post_at else None,
-        )
         if page.next_page:
             yield response.follow(
                 self.rebase(page.next_page), callback=self.parse_thread, priority=THREAD_PRIORITY,

@@ -13,9 +13,14 @@ NEWSPIDER_MODULE = "miata_spiders.spiders"
 # Parquet parts land in MIATA_DATA_DIR/posts/site=<site>/part-*.parquet (hive layout, so DuckDB and
 # pyarrow.dataset read every site as one table with a `site` partition column).
 MIATA_DATA_DIR = os.environ.get("MIATA_DATA_DIR", "data")
-# Rows per Parquet part: big enough for good compression and few files, small enough that a crash
-# loses at most this many rows of work (they are re-collected on the next run).
+# A Parquet part is committed after MIATA_PARQUET_BATCH_SIZE rows or MIATA_PARQUET_FLUSH_SECONDS
+# seconds after its first row, whichever comes first; a kill -9 loses at most that much crawling
+# (it is fetched again by the next run). A polite live crawl (~1 page/s, ~15 posts a page) reaches
+# 60 s long before 5,000 rows, so the time bounds its loss; the row count only matters when replaying
+# the cache (thousands of rows a second, cheap to redo), where bigger parts compress better and make
+# fewer files and fewer dedupe folds. Hence 5,000 rows stays.
 MIATA_PARQUET_BATCH_SIZE = 5000
+MIATA_PARQUET_FLUSH_SECONDS = 60.0
 # Test-only: pause between writing a part and renaming it, so crash tests can kill mid-commit.
 MIATA_PARQUET_COMMIT_DELAY = 0.0
 # What `miata crawl-all` (cron) runs, in order; empty = every forum spider, then "reddit".
@@ -75,12 +80,12 @@ HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
 HTTPCACHE_POLICY = "miata_spiders.httpcache.CompletePagePolicy"
 HTTPCACHE_GZIP = True
 
-# --- Pipelines: dedupe -> write Parquet -> record progress, in that order ----------------------
+# --- Pipelines: dedupe -> write Parquet ----------------------------------------------------------
+# The spider records thread pages as done (its crawl state) only after the Parquet part holding their
+# posts is renamed into place: see pipelines/progress.py.
 ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 300,
     "pipelines.parquet.ParquetPipeline": 800,
-    # Last: records thread pages as done only after the Parquet part holding their posts is committed.
-    "pipelines.progress.ProgressPipeline": 900,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from miata_spiders.errors import StorageError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -60,7 +63,10 @@ class ThreadState:
 
 @dataclass(frozen=True)
 class ThreadProgress:
-    """Item a spider yields after a thread page's posts: "this page is done"."""
+    """"This thread page is done": what the crawl state records once the page's posts are durable.
+
+    Not an item: the spider hands it to the Parquet writer (``pipelines.progress``), which queues it
+    behind the rows buffered before it and reports it back once they are in a renamed part."""
 
     site: str
     thread_id: str
@@ -85,28 +91,31 @@ class CrawlState:
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as exc:
-            raise RuntimeError(f"cannot open the crawl state file {self.path}: {exc}") from exc
-        self._threads = {row[0]: ThreadState(*row[:6], bool(row[6]), row[7], row[8]) for row in self.db.execute(
-            "SELECT thread_id, forum_id, thread_url, last_page, last_page_url, last_position, complete,"
-            " reply_count, last_post_at FROM threads")}
+            raise StorageError(f"cannot open the crawl state file {self.path}: {exc}") from exc
+        # Threads are looked up one at a time (primary key): a site with a million threads costs no
+        # memory here, where loading them all at start cost a Python object each.
 
     @classmethod
     def for_site(cls, data_dir: Path | str, site: str) -> "CrawlState":
         return cls(Path(data_dir) / "state" / f"{site}.sqlite")
 
     def __len__(self) -> int:
-        return len(self._threads)
+        return self.db.execute("SELECT count(*) FROM threads").fetchone()[0]
 
     def thread(self, thread_id: str) -> ThreadState | None:
-        return self._threads.get(thread_id)
+        row = self.db.execute(
+            "SELECT thread_id, forum_id, thread_url, last_page, last_page_url, last_position, complete,"
+            " reply_count, last_post_at FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+        return None if row is None else ThreadState(*row[:6], bool(row[6]), row[7], row[8])
 
     def commit(self, progress: list[ThreadProgress], now_iso: str) -> None:
         """Record pages whose posts are durably in the dataset, in one transaction."""
         if not progress:
             return
         rows = []
+        latest: dict[str, ThreadState] = {}  # threads already updated in this batch
         for p in progress:
-            old = self._threads.get(p.thread_id)
+            old = latest.get(p.thread_id) or self.thread(p.thread_id)
             if old is not None and old.last_page > p.page and not old.complete:
                 continue  # never move a resume point backwards
             state = ThreadState(
@@ -117,17 +126,15 @@ class CrawlState:
                 reply_count=p.reply_count if p.reply_count is not None else (old and old.reply_count),
                 last_post_at=p.last_post_at or (old and old.last_post_at),
             )
-            self._threads[p.thread_id] = state
+            latest[p.thread_id] = state
             rows.append((state.thread_id, state.forum_id, state.thread_url, state.last_page, state.last_page_url,
                          state.last_position, int(state.complete), state.reply_count, state.last_post_at, now_iso))
-        with self.db:
-            self.db.execute("BEGIN")
+        with self._transaction():
             self.db.executemany("INSERT OR REPLACE INTO threads VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
     def record_listing_page(self, forum_id: str, page: int, url: str, thread_ids: list[str], is_last: bool,
                             now_iso: str) -> None:
-        with self.db:
-            self.db.execute("BEGIN")
+        with self._transaction():
             self.db.execute("INSERT OR REPLACE INTO listing_pages VALUES (?,?,?,?,?,?)",
                             (forum_id, page, url, json.dumps(thread_ids), int(is_last), now_iso))
 
@@ -136,8 +143,7 @@ class CrawlState:
         return row[0] if row else None
 
     def record_stub(self, stub_id: str, thread_id: str) -> None:
-        with self.db:
-            self.db.execute("BEGIN")
+        with self._transaction():
             self.db.execute("INSERT OR REPLACE INTO moved_stubs VALUES (?, ?)", (stub_id, thread_id))
 
     def forum_fully_collected(self, forum_id: str) -> bool:
@@ -150,10 +156,20 @@ class CrawlState:
             return False
         for _, thread_ids, _ in pages:
             for tid in json.loads(thread_ids):
-                state = self._threads.get(tid)
+                state = self.thread(tid)
                 if state is None or not state.complete:
                     return False
         return True
+
+    @contextmanager
+    def _transaction(self):
+        """One transaction; a failed write (disk full, I/O error) is a StorageError naming the file."""
+        try:
+            with self.db:
+                self.db.execute("BEGIN")
+                yield
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot write the crawl state file {self.path}: {exc}") from exc
 
     def close(self) -> None:
         self.db.close()

@@ -13,12 +13,15 @@ import logging
 import time
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from pipelines.crawl_state import ThreadProgress
-from pipelines.dataset import DECIMAL_POST_ID, DataDirError, load_seen_keys, version_key
-from pipelines.schema import CONTENT_HASH_FORMAT, content_hash
+from pipelines.dataset import (
+    _DECIMAL_POST_ID_ANCHORED, DECIMAL_POST_ID, VERSION_KEY_TYPE, DataDirError, load_seen_keys, version_key,
+)
+from pipelines.schema import CONTENT_HASH_FORMAT
+from pipelines.signals import part_committed
 
 logger = logging.getLogger(__name__)
 
@@ -35,30 +38,25 @@ def _as_py(scalar: pa.Scalar):
 
 
 class SeenPosts:
-    """The versions of one site's posts: stored ones (sorted Arrow arrays) plus this run's.
+    """The versions of one site's posts: stored ones and this run's, in compact sorted Arrow arrays.
 
-    Stored keys (from ``load_seen_keys``) stay in Arrow memory, 24 bytes a row for numeric post
-    ids, and are binary-searched; only posts met in this run become Python objects.
+    Stored keys (from ``load_seen_keys``) stay in Arrow memory, 24 bytes a row for numeric post ids,
+    and are binary-searched. Posts met in this run are Python objects only until ``fold()`` (called at
+    each part commit) moves them into a second sorted array: memory stays flat in the site's size.
     """
 
     def __init__(self, stored: pa.Table):
-        self._stored_ids = stored.column("post_id").combine_chunks()
-        self._stored_keys = stored.column("version_key").combine_chunks()
-        self._numeric_ids = pa.types.is_integer(self._stored_ids.type)
+        self._stored = _Keys(stored.column("post_id").combine_chunks(), stored.column("version_key").combine_chunks())
+        self._folded = _Keys(pa.array([], self._stored.ids.type), pa.array([], VERSION_KEY_TYPE))
         self._run: dict[str, tuple[bytes, ...]] = {}
 
     def __len__(self) -> int:
-        return len(self._stored_ids) + sum(len(keys) for keys in self._run.values())
+        return len(self._stored) + len(self._folded) + sum(len(keys) for keys in self._run.values())
 
-    def _stored_versions(self, post_id: str) -> list[bytes]:
-        probe = post_id
-        if self._numeric_ids:
-            if not DECIMAL_POST_ID.fullmatch(post_id):
-                return []  # every stored id is a canonical decimal, so this one is not among them
-            probe = int(post_id)
-        first = bisect.bisect_left(self._stored_ids, probe, key=_as_py)
-        last = bisect.bisect_right(self._stored_ids, probe, lo=first, key=_as_py)
-        return self._stored_keys[first:last].to_pylist()
+    @property
+    def unfolded(self) -> int:
+        """Posts of this run still held as Python objects."""
+        return len(self._run)
 
     def check_and_add(self, post_id: str, content_hash: str) -> Verdict:
         """Classify one sighting of a post, remembering it unless it is a duplicate."""
@@ -66,11 +64,61 @@ class SeenPosts:
         in_run = self._run.get(post_id, ())
         if key in in_run:
             return Verdict.SEEN_IN_RUN
-        stored = self._stored_versions(post_id)
+        folded = self._folded.versions(post_id)
+        if key in folded:
+            return Verdict.SEEN_IN_RUN
+        stored = self._stored.versions(post_id)
         if key in stored:
             return Verdict.SEEN_STORED
         self._run[post_id] = (*in_run, key)
-        return Verdict.NEW_VERSION if in_run or stored else Verdict.NEW_POST
+        return Verdict.NEW_VERSION if in_run or folded or stored else Verdict.NEW_POST
+
+    def fold(self) -> None:
+        """Move this run's keys into the compact sorted arrays (their rows were just committed)."""
+        if not self._run:
+            return
+        ids, keys = [], []
+        for post_id, versions in self._run.items():
+            ids.extend([post_id] * len(versions))
+            keys.extend(versions)
+        self._run = {}
+        run_ids = pa.array(ids, pa.string())
+        if pa.types.is_integer(self._folded.ids.type):
+            if pc.all(pc.match_substring_regex(run_ids, _DECIMAL_POST_ID_ANCHORED)).as_py():
+                run_ids = run_ids.cast(pa.uint64())
+            else:
+                self._folded = self._folded.as_text()
+        merged_ids = pa.concat_arrays([self._folded.ids, run_ids.cast(self._folded.ids.type)])
+        merged_keys = pa.concat_arrays([self._folded.keys, pa.array(keys, VERSION_KEY_TYPE)])
+        order = pc.sort_indices(merged_ids)
+        self._folded = _Keys(merged_ids.take(order), merged_keys.take(order))
+
+
+class _Keys:
+    """(post_id, version_key) pairs sorted by post_id: uint64 ids while every id is a plain decimal."""
+
+    def __init__(self, ids: pa.Array, keys: pa.Array):
+        self.ids, self.keys = ids, keys
+        self.numeric = pa.types.is_integer(ids.type)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def as_text(self) -> "_Keys":
+        # Exact inverse: every id held as a number was a canonical decimal.
+        return _Keys(self.ids.cast(pa.string()), self.keys) if self.numeric else self
+
+    def versions(self, post_id: str) -> list[bytes]:
+        if not len(self.ids):
+            return []
+        probe = post_id
+        if self.numeric:
+            if not DECIMAL_POST_ID.fullmatch(post_id):
+                return []  # every id here is a canonical decimal, so this one is not among them
+            probe = int(post_id)
+        first = bisect.bisect_left(self.ids, probe, key=_as_py)
+        last = bisect.bisect_right(self.ids, probe, lo=first, key=_as_py)
+        return self.keys[first:last].to_pylist() if last > first else []
 
 
 class DedupePipeline:
@@ -82,6 +130,7 @@ class DedupePipeline:
         if not self.data_dir:
             raise DataDirError("MIATA_DATA_DIR is not set: it names the directory of the stored dataset")
         self._seen: dict[str, SeenPosts] = {}
+        crawler.signals.connect(self._part_committed, signal=part_committed)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -93,6 +142,12 @@ class DedupePipeline:
 
     def close_spider(self) -> None:
         self._seen.clear()
+
+    def _part_committed(self, part=None, **kwargs) -> None:
+        # Every post this run let through for that site is in that part now (the writer writes its
+        # whole buffer): fold them into the compact arrays.
+        if part is not None and part.site in self._seen:
+            self._seen[part.site].fold()
 
     def _seen_for(self, site: str) -> SeenPosts:
         if site not in self._seen:
@@ -108,21 +163,13 @@ class DedupePipeline:
         return self._seen[site]
 
     def process_item(self, item):
-        if isinstance(item, ThreadProgress):
-            return item  # a crawl-progress marker, not a post
         adapter = ItemAdapter(item)
         site = adapter.get("site") or self.crawler.spider.name
-        if not adapter.get("content_hash"):
-            # Collectors that do not hash (Reddit) still get the same identity as forum spiders.
-            adapter["content_hash"] = content_hash(
-                adapter.get("body_text"),
-                adapter.get("quotes"),
-                adapter.get("images"),
-                bool(adapter.get("is_deleted")),
-            )
         post_id = adapter["post_id"]
-        if not CONTENT_HASH_FORMAT.fullmatch(adapter["content_hash"]):
-            raise ValueError(f"content_hash of post {site}/{post_id} is not a SHA-256 hex digest")
+        # The hash is computed once, where the item is built; one computed here could differ from it.
+        if not CONTENT_HASH_FORMAT.fullmatch(adapter.get("content_hash") or ""):
+            raise ValueError(f"content_hash of post {site}/{post_id} is not a SHA-256 hex digest "
+                             f"({adapter.get('content_hash')!r}): items must be built with content_hash()")
         verdict = self._seen_for(site).check_and_add(post_id, adapter["content_hash"])
         stats = self.crawler.stats
         if verdict is Verdict.SEEN_IN_RUN:

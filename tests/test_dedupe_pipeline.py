@@ -139,23 +139,14 @@ def test_an_edit_seen_within_one_run_is_a_new_version(tmp_path):
     assert pipeline.crawler.stats.get_value("miata/dedupe/new_versions") == 1
 
 
-def test_an_unhashed_item_gets_the_shared_content_hash(tmp_path):
+def test_an_unhashed_item_is_refused_not_hashed_a_second_way(tmp_path):
+    # content_hash is computed once, where items are built (forum_spider, the Reddit mapping).
     pipeline = open_dedupe(tmp_path)
-    comment = {
-        "source": "reddit",
-        "site": "reddit",
-        "post_id": "kx9q2ab",
-        "thread_id": "1b2c3d",
-        "body_text": "Get the Flyin' Miata kit,   no regrets.",
-        "quotes": [],
-        "images": [],
-        "is_deleted": False,
-        "content_hash": "",
-    }
-    pipeline.process_item(comment)
-    assert comment["content_hash"] == content_hash("Get the Flyin' Miata kit, no regrets.")
-    with pytest.raises(DropItem, match="reddit/kx9q2ab"):
-        pipeline.process_item({**comment, "content_hash": ""})
+    comment = {"source": "reddit", "site": "reddit", "post_id": "kx9q2ab", "thread_id": "1b2c3d",
+               "body_text": "Get the Flyin' Miata kit, no regrets.", "content_hash": ""}
+    with pytest.raises(ValueError, match="reddit/kx9q2ab is not a SHA-256 hex digest"):
+        pipeline.process_item(comment)
+    assert comment["content_hash"] == ""
 
 
 def test_sites_are_deduplicated_separately(tmp_path):

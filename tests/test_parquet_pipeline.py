@@ -10,6 +10,7 @@ import pytest
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
+from miata_spiders.errors import StorageError
 from miata_spiders.items import PostItem, Quote
 from pipelines import parquet
 from pipelines.dataset import DataDirError, open_posts_dataset, site_dir
@@ -107,7 +108,7 @@ def test_a_failed_rename_leaves_no_file_and_keeps_the_rows(tmp_path, monkeypatch
     writer = ParquetBatchWriter(tmp_path, "miataturbo", batch_size=10)
     writer.add(row("1234567"))
     monkeypatch.setattr(os, "replace", rename_fails)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(StorageError, match=r"site=miataturbo: \[ENOSPC\] No space left on device"):
         writer.flush()
     assert list(site_dir(tmp_path, "miataturbo").iterdir()) == []
     assert writer.pending == 1
@@ -134,7 +135,7 @@ def test_writer_refuses_rows_that_do_not_fit_without_spoiling_the_batch(tmp_path
     assert writer.add(row("1234568")).rows == 2
 
 
-def test_item_to_row_fills_site_hash_and_scrape_time():
+def test_item_to_row_fills_site_and_scrape_time_but_never_hashes(tmp_path):
     reddit_comment = {
         "source": "reddit",
         "site": "",
@@ -144,8 +145,12 @@ def test_item_to_row_fills_site_hash_and_scrape_time():
     }
     filled = parquet.item_to_row(reddit_comment, default_site="reddit")
     assert filled["site"] == "reddit"
-    assert filled["content_hash"] == content_hash("Flyin' Miata kit, no regrets.")
     assert filled["scraped_at"].tzinfo is not None
+    # The hash is computed once, where the item is built: a row without one is refused, not hashed here.
+    assert filled.get("content_hash") is None
+    writer = ParquetBatchWriter(tmp_path, "reddit", batch_size=2)
+    with pytest.raises(ValueError, match="content_hash"):
+        writer.add(filled)
 
 
 def test_pipeline_writes_batches_and_flushes_the_rest_on_close(tmp_path, caplog):
