@@ -223,9 +223,11 @@ _USERNAME = f"*[{_cls('username')} or {_cls('username-coloured')}]"
 
 # Precise paths first (prosilver: div.post > div.inner > div.postbody > ...), then any depth in the post.
 _AUTHOR_LINE = xpath(f"./div/div[{_cls('postbody')}]/p[{_cls('author')}]"
+                     f" | ./div/div[{_cls('postbody')}]/div/p[{_cls('author')}]"  # 3.1+: div#post_content{id}
                      f" | ./div[{_cls('postbody')}]/p[{_cls('author')}]")
 _AUTHOR_LINE_ANYWHERE = xpath(f"descendant::p[{_cls('author')}]")
 _CONTENT = xpath(f"./div/div[{_cls('postbody')}]/div[{_cls('content')}]"
+                 f" | ./div/div[{_cls('postbody')}]/div/div[{_cls('content')}]"
                  f" | ./div[{_cls('postbody')}]/div[{_cls('content')}]")
 _CONTENT_ANYWHERE = xpath(f"descendant::div[{_cls('content')}]")
 _PROFILE_NAME = xpath(f"descendant::dl[{_cls('postprofile')}]/dt")
