@@ -103,6 +103,8 @@ def test_urls_printed_in_posts_lose_session_ids_but_keep_their_fragment():
 
 
 def test_real_vbulletin4_thread_page_identity():
+    if not (REFERENCE / "pages.json").is_file():
+        pytest.skip(f"real reference pages not available: {REFERENCE} is absent (it sits beside the project in CI)")
     page = json.loads((REFERENCE / "pages.json").read_text())["vbulletin4/militarytimes-showthread-9687-page1.html"]
     body = (REFERENCE / "vbulletin4" / "militarytimes-showthread-9687-page1.html").read_bytes()
     thread = vbulletin.parse_thread_page(HtmlResponse(url=page["url"], body=body), page["url"],
