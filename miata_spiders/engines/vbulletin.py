@@ -61,7 +61,8 @@ _ARCHIVE = re.compile(r"^(?P<root>.*/)archive/index\.php/(?P<kind>[tf])-(?P<id>\
 # IB SEO URLs: /<forum-slug>-<fid>/ and /<forum-slug>-<fid>/<thread-slug>-<tid>/ (pprune: /<fslug>/<tid>-<slug>.html)
 _IB_FORUM_URL = re.compile(r"^/(?:[^/]+-)?(\d+)/(?:index(\d+)\.html)?$")
 _IB_THREAD_URL = re.compile(r"^/[^/]+/(?:[^/]*-)?(\d+)/(?:page(\d+)/)?$")
-_IB_THREAD_HTML = re.compile(r"^/[^/]+/(\d+)-[^/]*?(?:-(\d+))?\.html$")
+# ... and vBSEO's /[<root>/]<forum-slug>/<tid>-<slug>[-<page>].html (not IB's /<pid>-post<N>.html post links)
+_SEO_THREAD_HTML = re.compile(r"/[^/]+/(\d+)-(?!post\d+\.html)[^/]*?(?:-(\d+))?\.html$")
 # Member URLs: member.php?u=N, member.php/N-name, member.php?N-name, members/N-name/, members/N_name.html,
 # members/name.N/, members/name-N/ (IB), and a bare ?u=N (search.php?do=finduser&u=N names the same member).
 _MEMBER_ID = re.compile(
@@ -238,9 +239,10 @@ class VBulletinFields(PostFields):
     container (a skin that leaves an element unclosed nests the following posts inside this one).
     """
 
-    def __init__(self, base_url: str, dates: DateResolver, containers: frozenset = frozenset()):
+    def __init__(self, base_url: str, dates: DateResolver, containers: frozenset = frozenset(), nested=None):
         super().__init__(base_url, dates)
         self.containers = containers
+        self.nested = nested or {}  # post container -> post containers the HTML parser nested inside it
         self._bodies: dict = {}
         self._quote_parts: dict = {}
 
@@ -380,6 +382,17 @@ class VBulletinFields(PostFields):
     def body(self, node):
         return self.message(node)
 
+    def foreign(self, body) -> frozenset:
+        """Posts nested inside this post's message (a skin left an element unclosed): not its words."""
+        node = next(iter(self._bodies), None)
+        return frozenset(self.nested.get(node, ())) if self._bodies.get(node) is body else frozenset()
+
+    def text_skip(self, body, blocks: list) -> frozenset:
+        return frozenset(blocks) | self.foreign(body)
+
+    def links(self, node, body, skip) -> list[str]:
+        return super().links(node, body, skip | self.foreign(body))
+
     def is_deleted(self, node, body) -> bool:
         if body is not None:
             return False
@@ -464,7 +477,7 @@ class VBulletinFields(PostFields):
         return node if scope is None else scope
 
     def images(self, node, body, skip) -> list[str]:
-        images = image_urls(body, self.base_url, skip)
+        images = image_urls(body, self.base_url, skip | self.foreign(body))
         for box in _ATTACHMENT_BOXES(self._scope(node)):
             if not self.owned(box, node):
                 continue
@@ -545,11 +558,8 @@ class VBulletinEngine(ForumEngine):
         archive = _ARCHIVE.match(path)
         if archive:
             return archive["id"] if archive["kind"] == "t" else None
-        for pattern in (_IB_THREAD_URL, _IB_THREAD_HTML):
-            match = pattern.match(path)
-            if match:
-                return match.group(1)
-        return None
+        match = _IB_THREAD_URL.match(path) or _SEO_THREAD_HTML.search(path)
+        return match.group(1) if match else None
 
     def member_id_from_url(self, url: str | None) -> str | None:
         return _member_id(url)
@@ -569,7 +579,8 @@ class VBulletinEngine(ForumEngine):
         base = canonical_base_url(root, url)
         dates = _page_dates(root, dates)
         nodes = _POSTS(root)
-        fields = self.fields(base, dates, frozenset(nodes))
+        nested = {outer: inner for outer, inner in quote_children(root, nodes).items() if inner}
+        fields = self.fields(base, dates, frozenset(nodes), nested)
         posts, undated, errors = self.read_posts(nodes, fields, url)
         forums = self._forum_crumbs(_breadcrumbs(root, base))
         page_number, page_count = _current_page(root)
@@ -627,6 +638,7 @@ class VBulletinEngine(ForumEngine):
         skins whose forum URLs carry none (``/allgemeines/``) every crumb that is neither the home link,
         the forum index nor a thread."""
         forums = []
+        home = crumbs[0][1] if crumbs else None
         for index, (title, href) in enumerate(crumbs):
             if not title:
                 continue
@@ -634,7 +646,8 @@ class VBulletinEngine(ForumEngine):
                 forums.append((title, href))
                 continue
             path = urlsplit(href).path
-            if index == 0 or _INDEX_PAGE.search(path) or self.thread_id_from_url(href) or not href.startswith("http"):
+            if index == 0 or href == home or _INDEX_PAGE.search(path) or self.thread_id_from_url(href) \
+                    or not href.startswith("http"):
                 continue
             if urlsplit(href).query or "member" in path:
                 continue  # a script with parameters that name no forum (search, member pages)
