@@ -76,68 +76,50 @@ _VOLATILE_PARAMS = frozenset({"_xftoken", "_xfrequesturi", "_xfwithdata", "_xfre
 _SERVER_TIME = re.compile(r"(?:serverTimeInfo|\btime)\s*:\s*\{\s*now\s*:\s*(\d+)\s*,\s*today\s*:\s*(\d+)")
 
 # --- queries (compiled once) -----------------------------------------------------------------------
-_XF2_POSTS = xpath(f"//*[starts-with(@data-content, 'post-')][{has_class('message')}]")
-_XF1_POSTS = xpath(f"//li[starts-with(@id, 'post-')][{has_class('message')}]")
-_XF2_THREAD_ROWS = xpath(f"//*[{has_class('structItem--thread')}][contains(@class, 'js-threadListItem-')]")
+# Whole-document queries name their tags: libxml2 then tests predicates on those elements only.
+_XF2_POSTS = xpath("//article[starts-with(@data-content, 'post-')] | //div[starts-with(@data-content, 'post-')]")
+_XF2_POSTS_ANY_TAG = xpath("//*[starts-with(@data-content, 'post-')]")  # a skin with its own tags
+_XF1_POSTS = xpath("//li[starts-with(@id, 'post-')]")
+_XF2_THREAD_ROWS = xpath(f"//div[contains(@class, 'js-threadListItem-')][{has_class('structItem--thread')}]")
 _XF1_THREAD_ROWS = xpath(f"//li[starts-with(@id, 'thread-')][{has_class('discussionListItem')}]")
-_ANY_POST = xpath(f"(//*[starts-with(@data-content, 'post-')][{has_class('message')}]"
+_ANY_POST = xpath("(//article[starts-with(@data-content, 'post-')] | //div[starts-with(@data-content, 'post-')]"
                   f" | //li[starts-with(@id, 'post-')][{has_class('message')}])[1]")
 _ANY_ROW_OR_NODE = xpath(
-    f"(//*[{has_class('structItem--thread')}][contains(@class, 'js-threadListItem-')]"
-    f" | //li[starts-with(@id, 'thread-')][{has_class('discussionListItem')}]"
-    f" | //*[{has_class('node--forum')}] | //li[{has_class('node')}][{has_class('forum')}])[1]")
+    "(//div[contains(@class, 'js-threadListItem-')] | //li[starts-with(@id, 'thread-')]"
+    f" | //div[{has_class('node--forum')}] | //li[{has_class('node')}][{has_class('forum')}])[1]")
 _HTML_ID = xpath("/html/@id")
-_TEMPLATE = xpath("/html/@data-template | //body/@data-template")
+_TEMPLATE = xpath("/html/@data-template | /html/body/@data-template")
 _CONTENT_KEY = xpath("/html/@data-content-key")
 _CONTAINER_KEY = xpath("/html/@data-container-key")
 _CLOCK_SCRIPTS = xpath("//script[contains(., 'today')]/text()")
-_PAGE_NAV_BASEURL = xpath("//*[contains(@class, 'PageNav')]/@data-baseurl")
+_PAGE_NAV_BASEURL = xpath("//div[contains(@class, 'PageNav')]/@data-baseurl")
 # Breadcrumb trails: XF2 `ul.p-breadcrumbs` (top, then `--bottom`), XF1 `fieldset.breadcrumb .crumbs`.
-_XF2_TRAILS = xpath(f"//*[{has_class('p-breadcrumbs')}]")
-_XF1_TRAILS = xpath(f"//*[{has_class('breadcrumb')}]")
+_XF2_TRAILS = xpath("//ul[contains(@class, 'p-breadcrumbs')]")
+_XF2_TRAILS_ANY_TAG = xpath("//*[contains(@class, 'p-breadcrumbs')]")  # a skin's own list or nav element
+_XF1_TRAILS = xpath(f"//fieldset[{has_class('breadcrumb')}] | //div[{has_class('breadcrumb')}]")
 _XF2_CRUMB_LINKS = xpath(".//li//a[@href]")
 _XF1_CRUMB_LINKS = xpath(".//a[@href][contains(@class, 'crumb')]")
 _CRUMB_NAME = xpath(".//*[@itemprop='name' or @itemprop='title']")
-_HEADINGS = xpath(f"//h1[{has_class('p-title-value')}] | //div[{has_class('titleBar')}]/h1")
+_HEADINGS = xpath("//h1")
 _HEADING_LABELS = xpath(".//*[contains(@class, 'label') or contains(@class, 'prefix')]")
 _OG_TITLE = xpath("//meta[@property='og:title']/@content")
-_XF1_PAGE_NAV = xpath("//*[contains(@class, 'PageNav')][@data-page]")
-_XF2_CURRENT_PAGE = xpath(f"//li[{has_class('pageNav-page--current')}]")
-_XF2_PAGE_NUMBERS = xpath(f"//ul[{has_class('pageNav-main')}]/li/a/text()")
-_NEXT_HREF = xpath(
-    f"(//a[{has_class('pageNav-jump--next')}]/@href | //a[{has_class('pageNavSimple-el--next')}]/@href)[1]")
-_HEAD_NEXT = xpath("//head/link[@rel='next']/@href")
-_XF1_NEXT_TEXT = xpath("//*[contains(@class, 'PageNav')]//a[contains(@class, 'text')][contains(., 'Next')]/@href")
-_XF1_PAGE_TEMPLATE = xpath("//*[contains(@class, 'PageNav')][@data-page][@data-last][@data-baseurl]")
+_XF1_PAGE_NAV = xpath("//div[contains(@class, 'PageNav')][@data-page]")
+_XF2_PAGE_NAVS = xpath("//div[contains(@class, 'pageNav')]")
+_XF2_CURRENT_PAGE = xpath(".//li[contains(@class, 'pageNav-page--current')]")
+_XF2_PAGE_NUMBERS = xpath(f".//ul[{has_class('pageNav-main')}]/li/a/text()")
+_XF2_NEXT_HREF = xpath(".//a[contains(@class, 'pageNav-jump--next') or contains(@class, 'pageNavSimple-el--next')]/@href")
+_HEAD_NEXT = xpath("/html/head/link[@rel='next']/@href")
+_XF1_NEXT_TEXT = xpath("//div[contains(@class, 'PageNav')]//a[contains(@class, 'text')][contains(., 'Next')]/@href")
+_XF1_PAGE_TEMPLATE = xpath("//div[contains(@class, 'PageNav')][@data-page][@data-last][@data-baseurl]")
 
-# Inside a post (relative, from the post's container).
-_XF2_HEADER = xpath(f".//*[{has_class('message-attribution')}]")
-_XF2_HEADER_TIME = xpath(f".//*[{has_class('message-attribution')}]//time")
-_XF2_ANY_TIME = xpath(".//time")
-_XF2_COUNTER = xpath(f".//*[{has_class('message-attribution-opposite')}]//*[self::a or self::span or self::li]"
-                     "[starts-with(normalize-space(.), '#')]")
-_XF2_PERMALINK = xpath(f".//*[{has_class('message-attribution')}]"
-                       "//a[contains(@href, '/post-') or contains(@href, 'posts/')]/@href")
-_XF2_USER_BLOCK = xpath(f".//*[{has_class('message-user')} or {has_class('message-userDetails')}]")
-_USERNAMES = xpath(f".//*[{has_class('username')}]")
-_USER_IDS = xpath(".//*[@data-user-id]")
-_XF2_BODY = xpath(f".//*[{has_class('message-body')}]//*[{has_class('bbWrapper')}]")
-_XF2_ANY_BODY = xpath(f".//*[{has_class('bbWrapper')}]")
-_XF2_CONTENT = xpath(f".//*[{has_class('message-userContent')}]")
-_XF1_META = xpath(f".//*[{has_class('messageMeta')}]")
-_XF1_PERMALINK_TIME = xpath(".//*[contains(@class, 'datePermalink')]//*[contains(@class, 'DateTime')]")
-_XF1_ANY_TIME = xpath(".//*[contains(@class, 'DateTime')]")
-_XF1_COUNTER = xpath(".//*[contains(@class, 'postNumber')]")
-_XF1_PERMALINK = xpath(".//a[contains(@class, 'datePermalink')]")
-_XF1_USER_BLOCK = xpath(f".//*[{has_class('messageUserInfo')}]")
-_XF1_BODY = xpath(f".//blockquote[{has_class('messageText')}]")
-_EDIT_NOTES = xpath(f".//*[{has_class('message-lastEdit')} or {has_class('editDate')}]")
-_EDIT_TIME = xpath(".//time | .//*[contains(@class, 'DateTime')]")
-_SIGNATURES = xpath(f".//*[{has_class('message-signature')} or {has_class('signature')}]")
-_ATTACHMENT_ITEMS = xpath(f".//*[{has_class('attachmentList')}]/li")
+# Inside a post (relative, from one of its parts).
+_COUNTER_CANDIDATES = xpath("descendant-or-self::*[self::a or self::span or self::li or self::strong or self::b]"
+                            "[starts-with(normalize-space(.), '#')]")
+_PERMALINKS = xpath(".//a[contains(@href, '/post-') or contains(@href, 'posts/')]/@href")
 _QUOTE_BLOCKS = xpath(
-    f".//*[self::blockquote or self::div][{has_class('bbCodeBlock--quote')} or {has_class('bbCodeQuote')}]")
-_SMILIES = xpath(".//img[contains(@class, 'smilie') or contains(@class, 'Smilie')]")
+    f".//blockquote[contains(@class, 'bbCode')][{has_class('bbCodeBlock--quote')} or {has_class('bbCodeQuote')}]"
+    f" | .//div[contains(@class, 'bbCode')][{has_class('bbCodeBlock--quote')} or {has_class('bbCodeQuote')}]")
+_SMILIES = xpath(".//img[contains(@class, 'milie')]")  # smilie, Smilie, mceSmilie
 _DRAWINGS = xpath(".//*[local-name()='svg']")
 
 # Listing pages.
@@ -184,6 +166,14 @@ _count = to_int  # counts as XenForo prints them: "1,234", "12K", "1.2M"; "–" 
 
 # --- page-level facts (computed once per page) --------------------------------------------------------
 
+def _post_containers(root, xf1: bool) -> list:
+    """Every post's container on a thread page, in page order (a container must carry ``message``)."""
+    if xf1:
+        return [node for node in _XF1_POSTS(root) if "message" in classes(node)]
+    nodes = [node for node in _XF2_POSTS(root) if "message" in classes(node)]
+    return nodes or [node for node in _XF2_POSTS_ANY_TAG(root) if "message" in classes(node)]
+
+
 def _is_xf1(root) -> bool:
     html_id = first(_HTML_ID(root))
     if html_id in ("XenForo", "XF"):
@@ -219,11 +209,12 @@ def _page_dates(root, dates: DateResolver) -> DateResolver:
     return dates.with_tz(timezone(offset))
 
 
-def _breadcrumbs(root, base: str) -> list[tuple[str, str]]:
+def _breadcrumbs(root, base: str, xf1: bool) -> list[tuple[str, str]]:
     """(title, url) of the first breadcrumb trail that has links: XF2 ``.p-breadcrumbs`` (the top one,
     else the bottom one; ``li[itemprop=itemListElement] > a[itemprop=item]``), XF1 ``.breadcrumb a.crumb``."""
-    trails = [(trail, _XF2_CRUMB_LINKS) for trail in _XF2_TRAILS(root)]
-    trails += [(trail, _XF1_CRUMB_LINKS) for trail in _XF1_TRAILS(root)]
+    trails = [] if xf1 else [(trail, _XF2_CRUMB_LINKS) for trail in _XF2_TRAILS(root) or _XF2_TRAILS_ANY_TAG(root)]
+    if xf1 or not trails:
+        trails += [(trail, _XF1_CRUMB_LINKS) for trail in _XF1_TRAILS(root)]
     for trail, links in trails:
         crumbs = []
         for link in links(trail):
@@ -259,6 +250,9 @@ def _node_path(crumbs: list[tuple[str, str]], own_is_last: bool) -> list[tuple[s
 def _page_title(root) -> str | None:
     """The page heading without thread prefixes (XF2 ``.label``, XF1 ``.prefix``)."""
     for heading in _HEADINGS(root):
+        parent = heading.getparent()
+        if "p-title-value" not in classes(heading) and (parent is None or "titleBar" not in classes(parent)):
+            continue
         text = " ".join(element_text(heading, frozenset(_HEADING_LABELS(heading))).split())
         if text:
             return text
@@ -266,71 +260,144 @@ def _page_title(root) -> str | None:
     return " ".join(title.split()) if title else None
 
 
-def _pages(root, url: str) -> tuple[int, int | None]:
+def _xf2_page_nav(root):
+    """The first XF2 ``div.pageNav`` (or ``pageNavSimple``) on the page, or None."""
+    return next((nav for nav in _XF2_PAGE_NAVS(root)
+                 if {"pageNav", "pageNavSimple"} & set(classes(nav))), None)
+
+
+def _pages(root, url: str, xf1: bool) -> tuple[int, int | None]:
     """(current page, page count) from XF2 ``.pageNav`` or XF1 ``.PageNav``."""
-    nav = first(_XF1_PAGE_NAV(root))
+    nav = first(_XF1_PAGE_NAV(root)) if xf1 else None
     if nav is not None:
         last = nav.get("data-last")
         return int(nav.get("data-page")), int(last) if last and last.isdigit() else None
-    current = _count(text_of(first(_XF2_CURRENT_PAGE(root))))
-    numbers = [n for n in (_count(t) for t in _XF2_PAGE_NUMBERS(root)) if n]
+    nav = None if xf1 else _xf2_page_nav(root)
+    if nav is None:
+        return _page_from_url(url) or 1, None
+    current = _count(text_of(first(_XF2_CURRENT_PAGE(nav))))
+    numbers = [n for n in (_count(t) for t in _XF2_PAGE_NUMBERS(nav)) if n]
     page = current or _page_from_url(url) or 1
     return page, max(numbers + [page]) if numbers or current else None
 
 
 # --- post fields ---------------------------------------------------------------------------------
 
+class PostIndex:
+    """A post's own elements of interest, found by one query over its container and kept only when the
+    post is their nearest container (never a post the parser nested inside it): every field then looks
+    only here, so no value can come from another post."""
+
+    __slots__ = ("node", "foreign", "first", "usernames", "wrappers", "times")
+
+    def __init__(self, node, containers: frozenset, foreign: frozenset):
+        self.node, self.foreign = node, foreign
+        self.first: dict[str, object] = {}
+        self.usernames, self.wrappers, self.times = [], [], []
+        for element in _INDEX_QUERY(node):
+            if foreign and self.owner(element, containers) is not node:
+                continue
+            tag = element.tag
+            if tag == "time":
+                self.times.append(element)
+                continue
+            for name in element.get("class").split():
+                if name not in _INDEXED:
+                    continue
+                if name == "username":
+                    self.usernames.append(element)
+                elif name == "bbWrapper":
+                    self.wrappers.append(element)
+                elif name == "DateTime":
+                    self.times.append(element)
+                elif name not in self.first and (name != "messageText" or tag == "blockquote"):
+                    self.first[name] = element
+        if not self.times:  # a skin whose <time> carries no class
+            self.times = [t for t in _TIMES(node) if not foreign or self.owner(t, containers) is node]
+
+    @staticmethod
+    def owner(element, containers):
+        parent = element.getparent()
+        while parent is not None and parent not in containers:
+            parent = parent.getparent()
+        return parent
+
+    def get(self, *names):
+        """The first element carrying the first of ``names`` the post has (XF2 and XF1 names of a part)."""
+        return next((self.first[n] for n in names if n in self.first), None)
+
+    def inside(self, element, container) -> bool:
+        """Whether ``element`` lies in ``container`` (a walk up that stops at the post's container)."""
+        if container is None:
+            return False
+        parent = element
+        while parent is not None and parent is not self.node:
+            if parent is container:
+                return True
+            parent = parent.getparent()
+        return container is self.node
+
+
+# Classes the post walk records: XF2 then XF1 names of the same parts.
+# One cheap query per post (every classed element; the classes are sorted out in Python), and the
+# dates of a skin that prints an unclassed <time> when the first finds none.
+_INDEX_QUERY = xpath(".//*[@class]")
+_TIMES = xpath(".//time")
+_IMAGES = xpath(".//img")
+_LINKS = xpath(".//a[@href]")
+_INDEXED = frozenset({
+    "username", "avatar", "bbWrapper", "DateTime",
+    "message-attribution", "message-attribution-opposite", "message-user", "message-userDetails",
+    "message-body", "message-userContent", "message-lastEdit", "message-signature", "attachmentList",
+    "messageUserInfo", "messageMeta", "datePermalink", "postNumber", "messageText", "editDate", "signature",
+})
+
+
 class XenForoFields(PostFields):
     """What both generations share: quotes, edits, signatures, attachments, smilies, member ids.
 
-    ``containers`` are every post container of the page: a field's element belongs to a post when that
-    post is its nearest container, so a post that the parser nested inside another lends it nothing.
+    ``nested`` maps a post container to the post containers the HTML parser nested inside it (a skin that
+    leaves an element unclosed): those are skipped by every field of the outer post.
     """
 
     def __init__(self, base_url: str, dates: DateResolver, containers: frozenset = frozenset(), nested=None):
         super().__init__(base_url, dates)
         self.containers = containers
         self.nested = nested or {}
+        self.index: PostIndex | None = None
 
-    # scoping ----------------------------------------------------------------------------------------
-    def owner(self, element):
-        parent = element
-        while parent is not None and parent not in self.containers:
-            parent = parent.getparent()
-        return parent
-
-    def own(self, node, found):
-        """The first of ``found`` (elements under ``node``) that is ``node``'s own, not a nested post's."""
-        if not self.nested.get(node):
-            return first(found)
-        return next((el for el in found if self.owner(el) is node), None)
-
-    def own_all(self, node, found) -> list:
-        if not self.nested.get(node):
-            return list(found)
-        return [el for el in found if self.owner(el) is node]
-
-    def foreign(self, node) -> frozenset:
-        """Post containers inside this one (only on pages whose markup nested them)."""
-        return frozenset(self.nested.get(node, ()))
+    def own(self, node) -> PostIndex:
+        """The index of the post being read (built once per post, on its first field)."""
+        index = self.index
+        if index is None or index.node is not node:
+            index = self.index = PostIndex(node, self.containers, frozenset(self.nested.get(node, ())))
+        return index
 
     # fields -------------------------------------------------------------------------------------------
-    def member_id(self, scope) -> str | None:
-        """Member id of the first ``.username`` (``data-user-id``, else its ``members/name.N/`` link),
-        else of the first element with ``data-user-id`` (an avatar). Guests have ``0`` or no link."""
-        for user in self.own_all(scope, _USERNAMES(scope)) if scope in self.containers else _USERNAMES(scope):
+    def author(self, node) -> tuple[str | None, str | None]:
+        """``data-author``, and the member id of the user block's ``.username`` (``data-user-id``, else
+        its ``members/name.N/`` link), else of any of the post's usernames, else of its avatar. Guests
+        have ``data-user-id="0"`` or no link: no id."""
+        index = self.own(node)
+        name = (node.get("data-author") or "").strip()
+        block = index.get("message-userDetails", "message-user", "messageUserInfo")
+        users = [u for u in index.usernames if index.inside(u, block)] + index.usernames
+        member = None
+        for user in users:
             uid = (user.get("data-user-id") or "").strip()
             if uid.isdigit():
-                return uid if uid != "0" else None
-            from_href = _route_id(_MEMBER, user.get("href"))
-            if from_href:
-                return from_href
-        return None
-
-    def avatar_member_id(self, node) -> str | None:
-        element = self.own(node, _USER_IDS(node))
-        uid = (element.get("data-user-id") or "").strip() if element is not None else ""
-        return uid if uid.isdigit() and uid != "0" else None
+                member = uid if uid != "0" else None
+                break
+            member = _route_id(_MEMBER, user.get("href"))
+            if member:
+                break
+        if member is None and not users:
+            avatar = index.first.get("avatar")
+            uid = (avatar.get("data-user-id") or "").strip() if avatar is not None else ""
+            member = uid if uid.isdigit() and uid != "0" else _route_id(_MEMBER, avatar.get("href")) if avatar is not None else None
+        if not name and users:
+            name = text_of(users[0])
+        return name or None, member
 
     def quote_blocks(self, body) -> list:
         return _QUOTE_BLOCKS(body)
@@ -343,7 +410,7 @@ class XenForoFields(PostFields):
         title = content = None
         chrome = []
         for element in iter_own(block, skip):
-            if element is block:
+            if element is block or not isinstance(element.tag, str):
                 continue
             names = classes(element)
             if title is None and ("bbCodeBlock-title" in names or "attribution" in names):
@@ -358,8 +425,8 @@ class XenForoFields(PostFields):
             author = _QUOTE_VERB.sub("", text_of(title)).strip()
         candidates = [block.get("data-source")]
         if title is not None:
-            candidates += [a.get("href") for a in title.iter("a")]
-            candidates += [a.get("data-content-selector") for a in title.iter("a")]
+            for link in title.iter("a"):
+                candidates += [link.get("href"), link.get("data-content-selector")]
         post_id = None
         for candidate in candidates:
             match = _QUOTED_POST.search(candidate or "")
@@ -371,35 +438,29 @@ class XenForoFields(PostFields):
 
     def text_skip(self, body, blocks: list) -> frozenset:
         # Quotes are someone else's words; drawings (XF1 dice add-on SVG) are not words at all.
-        return frozenset(blocks) | frozenset(_DRAWINGS(body)) | self.foreign_in(body)
+        return frozenset(blocks) | frozenset(_DRAWINGS(body)) | self.index.foreign
 
-    def foreign_in(self, body) -> frozenset:
-        if not self.nested:
-            return frozenset()
-        return frozenset(c for c in self.containers if c is not body and self._inside(c, body))
-
-    @staticmethod
-    def _inside(element, ancestor) -> bool:
-        parent = element.getparent()
-        while parent is not None:
-            if parent is ancestor:
-                return True
-            parent = parent.getparent()
-        return False
-
-    def attachment_scope(self, node):
-        return node
+    def attachment_items(self, node) -> list:
+        index = self.own(node)
+        attachments = index.first.get("attachmentList")
+        return [item for item in attachments if item.tag == "li"] if attachments is not None else []
 
     def images(self, node, body, skip) -> list[str]:
-        skip = skip | frozenset(_SMILIES(body)) | self.foreign_in(body)
-        found = image_urls(body, self.base_url, skip)
-        for item in self.own_all(node, _ATTACHMENT_ITEMS(self.attachment_scope(node))):
+        smilies = frozenset(_SMILIES(body))
+        skip = skip | self.own(node).foreign
+        if skip:
+            found = image_urls(body, self.base_url, skip | smilies)
+        else:  # nothing to leave out but smilies: the body's <img>s, found in C (no walk in Python)
+            found = [url for img in _IMAGES(body) if img not in smilies for url in image_urls(img, self.base_url)]
+        for item in self.attachment_items(node):
             found += image_urls(item, self.base_url)  # a thumbnail stands for its full-size attachment
         return unique(found)
 
     def links(self, node, body, skip) -> list[str]:
-        found = link_urls(body, self.base_url, skip | self.foreign_in(body))
-        for item in self.own_all(node, _ATTACHMENT_ITEMS(self.attachment_scope(node))):
+        skip = skip | self.own(node).foreign
+        found = (link_urls(body, self.base_url, skip) if skip else
+                 [url for anchor in _LINKS(body) for url in link_urls(anchor, self.base_url)])
+        for item in self.attachment_items(node):
             if not image_urls(item, self.base_url):
                 found += link_urls(item, self.base_url)  # a file attachment is a link
         return unique(found)
@@ -407,16 +468,26 @@ class XenForoFields(PostFields):
     def edit(self, node, author: str | None) -> tuple[str | None, datetime | None]:
         """"Last edited: <date>" is the author's own edit; "Last edited by a moderator: <date>" names
         nobody (XF2 ``.message-lastEdit``, XF1 ``.editDate``)."""
-        note = self.own(node, _EDIT_NOTES(node))
+        index = self.own(node)
+        note = index.get("message-lastEdit", "editDate")
         if note is None:
             return None, None
-        when, _ = element_time(first(_EDIT_TIME(note)), self.dates)
+        when, _ = element_time(next((t for t in index.times if index.inside(t, note)), None), self.dates)
         return (None if _EDITED_BY_MODERATOR.search(text_of(note)) else author), when
 
     def signature(self, node) -> str | None:
-        sig = self.own(node, _SIGNATURES(node))
-        text = element_text(sig, self.foreign_in(sig)) if sig is not None else ""
+        index = self.own(node)
+        sig = index.get("message-signature", "signature")
+        text = element_text(sig, index.foreign) if sig is not None else ""
         return text or None
+
+    def date_element(self, index: PostIndex, header):
+        """The post's date: the first in its header, else the first that is not the edit note's."""
+        in_header = next((t for t in index.times if index.inside(t, header)), None) if header is not None else None
+        if in_header is not None:
+            return in_header
+        note = index.get("message-lastEdit", "editDate")
+        return next((t for t in index.times if not index.inside(t, note)), None)
 
     @staticmethod
     def counter(elements) -> tuple[int | None, object]:
@@ -435,54 +506,44 @@ class XenForo2Fields(XenForoFields):
         key = node.get("data-content") or ""
         return key[5:] if key.startswith("post-") and key[5:].isdigit() else None
 
-    def author(self, node) -> tuple[str | None, str | None]:
-        name = (node.get("data-author") or "").strip()
-        user_block = self.own(node, _XF2_USER_BLOCK(node))
-        member = self.member_id(user_block) if user_block is not None else None
-        if member is None:
-            member = self.member_id(node) or self.avatar_member_id(node)
-        if not name:
-            name = text_of(self.own(node, _USERNAMES(node)))
-        return name or None, member
-
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
-        # The header's date; without a header, the first date that is not the edit note's.
-        element = self.own(node, _XF2_HEADER_TIME(node))
-        if element is None:
-            notes = frozenset(self.own_all(node, _EDIT_NOTES(node)))
-            element = next((t for t in self.own_all(node, _XF2_ANY_TIME(node))
-                            if not any(n in notes for n in t.iterancestors())), None)
-        return element_time(element, self.dates)
+        index = self.own(node)
+        return element_time(self.date_element(index, index.first.get("message-attribution")), self.dates)
+
+    def _counter(self, node):
+        opposite = self.own(node).first.get("message-attribution-opposite")
+        return self.counter(_COUNTER_CANDIDATES(opposite)) if opposite is not None else (None, None)
 
     def position(self, node) -> int | None:
-        return self.counter(self.own_all(node, _XF2_COUNTER(node)))[0]
+        return self._counter(node)[0]
 
     def url(self, node) -> str | None:
-        _, element = self.counter(self.own_all(node, _XF2_COUNTER(node)))
+        _, element = self._counter(node)
         href = element.get("href") if element is not None and element.tag == "a" else None
         if not href:
-            permalinks = _XF2_PERMALINK(node)
-            href = first(permalinks) if not self.nested.get(node) else next(
-                (h for h in permalinks if self.owner(h.getparent()) is node), None)
+            header = self.own(node).first.get("message-attribution")
+            href = first(_PERMALINKS(header)) if header is not None else None
         return urljoin(self.base_url, href) if href else None
 
     def body(self, node):
         if "message--deleted" in classes(node):
             return None
-        body = self.own(node, _XF2_BODY(node))
-        if body is None:
-            signatures = frozenset(self.own_all(node, _SIGNATURES(node)))
-            body = next((b for b in self.own_all(node, _XF2_ANY_BODY(node))
-                         if not any(s in signatures for s in b.iterancestors())), None)
-        return body
+        index = self.own(node)
+        message_body = index.first.get("message-body")
+        signature = index.first.get("message-signature")
+        inside = next((w for w in index.wrappers if index.inside(w, message_body)), None)
+        if inside is not None:
+            return inside
+        return next((w for w in index.wrappers if not index.inside(w, signature)), None)
 
     def is_deleted(self, node, body) -> bool:
         # A post without a body we can find is only "deleted" when its placeholder class says so.
         return "message--deleted" in classes(node)
 
-    def attachment_scope(self, node):
-        content = self.own(node, _XF2_CONTENT(node))
-        return content if content is not None else node
+    def attachment_items(self, node) -> list:
+        index = self.own(node)
+        content = index.first.get("message-userContent")
+        return [item for item in super().attachment_items(node) if content is None or index.inside(item, content)]
 
 
 class XenForo1Fields(XenForoFields):
@@ -492,41 +553,27 @@ class XenForo1Fields(XenForoFields):
         key = node.get("id") or ""
         return key[5:] if key.startswith("post-") and key[5:].isdigit() else None
 
-    def author(self, node) -> tuple[str | None, str | None]:
-        name = (node.get("data-author") or "").strip()
-        user_block = self.own(node, _XF1_USER_BLOCK(node))
-        member = self.member_id(user_block if user_block is not None else node)
-        if member is None and user_block is not None:
-            member = self.member_id(node)
-        if not name:
-            name = text_of(self.own(node, _USERNAMES(node)))
-        return name or None, member
-
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
-        meta = self.own(node, _XF1_META(node))
-        scope = meta if meta is not None else node
-        element = self.own(node, _XF1_PERMALINK_TIME(scope))
-        if element is None:
-            notes = frozenset(self.own_all(node, _EDIT_NOTES(node)))
-            element = next((t for t in self.own_all(node, _XF1_ANY_TIME(scope))
-                            if not any(n in notes for n in t.iterancestors())), None)
-        return element_time(element, self.dates)
+        index = self.own(node)
+        return element_time(self.date_element(index, index.first.get("datePermalink")), self.dates)
 
     def position(self, node) -> int | None:
-        return self.counter(self.own_all(node, _XF1_COUNTER(node)))[0]
+        number = self.own(node).first.get("postNumber")
+        return self.counter([number])[0] if number is not None else None
 
     def url(self, node) -> str | None:
-        _, element = self.counter(self.own_all(node, _XF1_COUNTER(node)))
-        href = element.get("href") if element is not None else None
+        index = self.own(node)
+        number = index.first.get("postNumber")
+        href = number.get("href") if number is not None else None
         if not href:
-            permalink = self.own(node, _XF1_PERMALINK(node))
+            permalink = index.first.get("datePermalink")
             href = permalink.get("href") if permalink is not None else None
         return urljoin(self.base_url, href) if href else None
 
     def body(self, node):
         if "deleted" in classes(node):
             return None
-        return self.own(node, _XF1_BODY(node))
+        return self.own(node).first.get("messageText")
 
     def is_deleted(self, node, body) -> bool:
         return "deleted" in classes(node)
@@ -583,21 +630,22 @@ class XenForoEngine(ForumEngine):
         base = canonical_base_url(root, url)
         dates = _page_dates(root, dates)
         xf1 = _is_xf1(root)
-        nodes = (_XF1_POSTS if xf1 else _XF2_POSTS)(root)
+        nodes = _post_containers(root, xf1)
         nested = {parent: inner for parent, inner in quote_children(root, nodes).items() if inner}
         fields = (self.xf1_fields if xf1 else self.fields)(base, dates, frozenset(nodes), nested)
         posts, undated, errors = self.read_posts(nodes, fields, url)
-        path = _node_path(_breadcrumbs(root, base), own_is_last=True)
+        path = _node_path(_breadcrumbs(root, base, xf1), own_is_last=True)
+        page, page_count = _pages(root, url, xf1)
         canonical = canonical_link(root)
         return ThreadPage(
             thread_id=self._thread_id(root, url, base),
             title=_page_title(root),
             forum_id=self._own_forum_id(root, path),
             forum_path=[title for title, _ in path],
-            page=_pages(root, url)[0],
-            page_count=_pages(root, url)[1],
+            page=page,
+            page_count=page_count,
             posts=posts,
-            next_page=self._next_page(root, base),
+            next_page=self._next_page(root, base, xf1),
             canonical_url=self.canonical_url(urljoin(base, canonical or url)),
             unparsed_dates=undated,
             parse_errors=errors,
@@ -617,10 +665,11 @@ class XenForoEngine(ForumEngine):
                 forums.append(ForumLink(forum_id=forum_id, title=title, url=href))
         threads = [t for t in (self._xf2_row(row, base, dates) for row in _XF2_THREAD_ROWS(root)) if t]
         threads += [t for t in (self._xf1_row(row, base, dates) for row in _XF1_THREAD_ROWS(root)) if t]
-        path = _node_path(_breadcrumbs(root, base), own_is_last=False) if own_id else []
+        xf1 = _is_xf1(root)
+        path = _node_path(_breadcrumbs(root, base, xf1), own_is_last=False) if own_id else []
         return self.listing(forum_id=own_id, title=_page_title(root) if own_id else None,
                             forum_path=[title for title, _ in path], forums=forums, threads=threads,
-                            next_page=self._next_page(root, base), page=_pages(root, url)[0])
+                            next_page=self._next_page(root, base, xf1), page=_pages(root, url, xf1)[0])
 
     # page parts -----------------------------------------------------------------------------------
     def _thread_id(self, root, url: str, base: str) -> str | None:
@@ -641,11 +690,16 @@ class XenForoEngine(ForumEngine):
             return node
         return self.forum_id_from_url(path[-1][1]) if path else None
 
-    def _next_page(self, root, base: str) -> str | None:
-        href = first(_NEXT_HREF(root)) or first(_HEAD_NEXT(root)) or first(_XF1_NEXT_TEXT(root))
+    def _next_page(self, root, base: str, xf1: bool) -> str | None:
+        href = first(_HEAD_NEXT(root))
+        if not href and not xf1:
+            nav = _xf2_page_nav(root)
+            href = first(_XF2_NEXT_HREF(nav)) if nav is not None else None
+        if not href and xf1:
+            href = first(_XF1_NEXT_TEXT(root))
         if href:
             return self.canonical_url(urljoin(base, href))
-        nav = first(_XF1_PAGE_TEMPLATE(root))
+        nav = first(_XF1_PAGE_TEMPLATE(root)) if xf1 else None
         if nav is not None:  # XF1 with JS-only next arrows: build page N+1 from the template URL
             page, last = int(nav.get("data-page")), int(nav.get("data-last"))
             sentinel = nav.get("data-sentinel", "{{sentinel}}")
