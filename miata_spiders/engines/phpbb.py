@@ -55,6 +55,7 @@ NAME = "phpbb"
 # Query parameters that identify a visit, not a page: the session id phpBB appends to every link for
 # cookie-less visitors, and search-word highlighting.
 _VOLATILE_PARAMS = frozenset({"sid", "hilit", "highlight"})
+_SESSION = frozenset({"sid"})
 _POST_ID = re.compile(r"^p(\d+)$")
 # "wrote:" in the language packs phpBB ships or the community translates, longest first; any other
 # language: the cite's last word before the colon.
@@ -136,8 +137,7 @@ def _without_session(url: str, host: str) -> str:
     parts = urlsplit(url)
     if parts.netloc != host or "sid=" not in parts.query:
         return url
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "sid"]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+    return urlunsplit(parts._replace(query=clean_query(parts.query, _SESSION)))
 
 
 # --- Dates ---------------------------------------------------------------------------------------
@@ -238,10 +238,11 @@ _LINE_POST_LINK = xpath("descendant::a[contains(@href, 'viewtopic.php') and cont
 _DELETED = xpath(f"self::*[{_cls('deleted')}] | descendant::div[{_cls('post_deleted_msg')}]")
 _NOTICES = xpath(f"descendant::div[{_cls('notice')}][not({_cls('post_deleted_msg')})]")
 _SIGNATURE = xpath(f"descendant::div[{_cls('signature')}]")
-_ATTACHBOXES = xpath(f"descendant::dl[{_cls('attachbox')}]")
-_INLINE_ATTACHMENTS = xpath(f"descendant::div[{_cls('inline-attachment')}]")
-# The "Code: Select all" caption of a code box is a button label, not what the poster wrote.
-_CODE_LABELS = xpath(f"descendant::*[{_cls('codebox')}]/*[self::p or self::dt]")
+# Inline attachment boxes, and the "Code: Select all" caption of code boxes (a button label): the
+# software's words, not the poster's.
+_LABELS = xpath(f"descendant::div[{_cls('inline-attachment')}] | descendant::*[{_cls('codebox')}]/*[self::p or self::dt]")
+# Attachment boxes under the message (dl.attachbox) and inline in it (div.inline-attachment).
+_ATTACHMENT_BOXES = xpath(f"descendant::div[{_cls('inline-attachment')}] | descendant::dl[{_cls('attachbox')}]")
 _SMILIES = xpath(f"descendant::img[{_cls('smilies')}]")
 _QUOTES = xpath("descendant::blockquote")
 _ANY_IMAGE = xpath("boolean(descendant::img)")
@@ -289,12 +290,16 @@ class ProsilverFields(PostFields):
         """The member link in "by <strong>NAME</strong> »", else in the profile column (mobile and
         "noavatar" styles keep one of the two); a guest or deleted user is a bare name."""
         line = self.author_line(node)
-        scopes = ([line] if line is not None else []) + _PROFILE_NAME(node)
-        for scope in scopes:
+        if line is not None:
+            link = first(_LINE_MEMBER(line))
+            if link is not None:
+                return text_of(link) or None, member_id_from_url(link.get("href"))
+        profile = _PROFILE_NAME(node)
+        for scope in profile:
             link = first(_LINE_MEMBER(scope))
             if link is not None:
                 return text_of(link) or None, member_id_from_url(link.get("href"))
-        for scope in scopes:
+        for scope in ([line] if line is not None else []) + profile:
             name = first(_LINE_NAME(scope))
             if name is not None and text_of(name):
                 return text_of(name), None
@@ -380,7 +385,7 @@ class ProsilverFields(PostFields):
     def labels(self, body) -> frozenset:
         """Parts of a body that are the software's, not the poster's: inline attachment boxes and the
         "Code: Select all" caption of code boxes (a button label)."""
-        return frozenset(_INLINE_ATTACHMENTS(body)) | frozenset(_CODE_LABELS(body))
+        return frozenset(_LABELS(body))
 
     def images(self, node, body, skip) -> list[str]:
         # Most posts have no image: the C-level query saves the walk.
@@ -394,9 +399,8 @@ class ProsilverFields(PostFields):
 
     def attached(self, node) -> tuple[list[str], list[str]]:
         """(images, files) of the post's attachment boxes, inline ones included."""
-        body = self.body(node)
         images, files = [], []
-        for box in (_INLINE_ATTACHMENTS(body) if body is not None else []) + _ATTACHBOXES(node):
+        for box in _ATTACHMENT_BOXES(node):
             found_images, found_files = self.attachments(box)
             images += found_images
             files += found_files
