@@ -197,6 +197,7 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
     """Rebuild ``spider_cls``'s posts from the cache under ``cache_dir`` into the dataset at ``out``."""
     from pipelines.dataset import load_seen_keys
     from pipelines.dedupe import SeenPosts, Verdict
+    from pipelines.lock import SiteLock
     from pipelines.parquet import ParquetBatchWriter
 
     log = log or (lambda message: None)
@@ -210,11 +211,15 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
         stats.seconds = time.monotonic() - started
         return stats
 
-    seen = SeenPosts(load_seen_keys(out, site))
-    writer = ParquetBatchWriter(out, site, batch_size)
-    only_root = root_of(spider.crawl_root) if spider_args.get("base_url") else None
-    pool = _pool(workers, (spider_path, spider_args, use_gzip))
+    # One writer per site: another run into `out` (a crawl, a reparse) would store every post twice.
+    lock = SiteLock(out, site).acquire()
+    pool = None
     try:
+        seen = SeenPosts(load_seen_keys(out, site))
+        # Each committed part's keys move into SeenPosts' compact arrays: memory flat in the site's size.
+        writer = ParquetBatchWriter(out, site, batch_size, on_commit=lambda part, progress: seen.fold())
+        only_root = root_of(spider.crawl_root) if spider_args.get("base_url") else None
+        pool = _pool(workers, (spider_path, spider_args, use_gzip))
         mapper = pool.imap if pool else map
         # URL order puts a thread's first page (a prefix of its later pages' URLs on every engine we
         # know) before the others, so thread_url is known when later pages arrive.
@@ -271,6 +276,7 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
         if pool is not None:
             pool.terminate()
             pool.join()
+        lock.release()
     stats.rows_written = sum(part.rows for part in writer.parts)
     stats.parts = len(writer.parts)
     stats.seconds = time.monotonic() - started
@@ -336,6 +342,7 @@ def cmd_reparse(args) -> int:
     from scrapy.utils.project import data_path, get_project_settings
 
     from miata_spiders.cli import spider_class
+    from miata_spiders.errors import MiataError
 
     settings = get_project_settings()
     spider_args = {}
@@ -352,6 +359,9 @@ def cmd_reparse(args) -> int:
         stats = reparse(cls, spider_args, args.out, cache_dir, use_gzip=settings.getbool("HTTPCACHE_GZIP"),
                         batch_size=settings.getint("MIATA_PARQUET_BATCH_SIZE"), workers=args.workers,
                         log=lambda message: print(message, file=sys.stderr))
+    except MiataError as error:  # the site's lock is held (75), the dataset cannot be written (74)
+        print(f"miata reparse: {error.message}", file=sys.stderr)
+        return error.exit_status
     except (ValueError, OSError) as error:  # bad spider arguments, an unusable --out (DataDirError)
         print(f"miata reparse: {error}", file=sys.stderr)
         return 2

@@ -60,7 +60,7 @@ class SiteLock:
         file.seek(0)
         file.truncate()
         json.dump({"pid": os.getpid(), "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   "command": " ".join(sys.argv)}, file)
+                   "command": command_line()}, file)
         file.write("\n")
         file.flush()
         self._file = file
@@ -84,10 +84,20 @@ class SiteLock:
         self.release()
 
 
+def command_line() -> str:
+    """This process's command line as typed (sys.argv is rewritten by Scrapy: `crawl` goes missing)."""
+    try:
+        raw = Path("/proc/self/cmdline").read_bytes()
+    except OSError:  # not Linux
+        return " ".join([sys.executable, *sys.argv])
+    return raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
+
+
 def describe_holder(text: str) -> str:
     """'pid 4242, since 2026-11-25T03:17:02+00:00, command: scrapy crawl miataturbo' from the lock file."""
     try:
         holder = json.loads(text)
-        return f"pid {holder['pid']}, since {holder['since']}, command: {holder['command']}"
+        command = holder["command"] if len(holder["command"]) <= 300 else holder["command"][:300] + "..."
+        return f"pid {holder['pid']}, since {holder['since']}, command: {command}"
     except (ValueError, KeyError, TypeError):
         return "holder not recorded yet" if not text.strip() else f"holder: {text.strip()[:200]}"

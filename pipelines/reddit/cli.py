@@ -89,6 +89,7 @@ def _log_handler(level: str) -> logging.Handler:
 def cmd_reddit(args) -> int:
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    from miata_spiders.errors import MiataError
     from pipelines.dataset import DataDirError, site_dir
     from pipelines.reddit.client import CredentialsError, connect, credentials_problem
     from pipelines.reddit.collector import DEFAULT_SUBREDDITS, RedditCollector
@@ -122,6 +123,9 @@ def cmd_reddit(args) -> int:
     except CredentialsError as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 2
+    except MiataError as error:  # another run holds the reddit lock (75); the dataset cannot be written (74)
+        print(f"{prog}: {error.message}", file=sys.stderr)
+        return error.exit_status
     except DataDirError as error:
         print(f"{prog}: --data-dir {args.data_dir!r} is unusable: {error}", file=sys.stderr)
         return 2

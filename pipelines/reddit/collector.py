@@ -21,6 +21,7 @@ from tqdm import tqdm
 from miata_spiders.items import PostItem
 from pipelines.dataset import load_seen_keys
 from pipelines.dedupe import SeenPosts, Verdict
+from pipelines.lock import SiteLock
 from pipelines.parquet import ParquetBatchWriter, item_to_row
 from pipelines.reddit.backoff import Backoff
 from pipelines.reddit.client import is_credentials_error
@@ -84,9 +85,15 @@ class RedditCollector:
         self.limit = limit
         self.backoff = backoff or Backoff()
         self._bars_disabled = None if progress is None else not progress  # None: bars only on a terminal
-        self.writer = ParquetBatchWriter(data_dir, SITE, batch_size)
-        self.seen = SeenPosts(load_seen_keys(data_dir, SITE))
-        self.counts = CommentCounts.load(data_dir)
+        # One writer per site (a second collector would store every comment twice): held until run() ends.
+        self.lock = SiteLock(data_dir, SITE).acquire()
+        try:
+            self.writer = ParquetBatchWriter(data_dir, SITE, batch_size)
+            self.seen = SeenPosts(load_seen_keys(data_dir, SITE))
+            self.counts = CommentCounts.load(data_dir)
+        except BaseException:
+            self.lock.release()
+            raise
 
     def run(self, subreddits) -> list[SubredditReport]:
         reports = []
@@ -94,9 +101,12 @@ class RedditCollector:
             for name in subreddits:
                 reports.append(self.collect_subreddit(name))
         finally:
-            # Counts are saved only after the rows they stand for are on disk (see state.py).
-            self.writer.close()
-            self.counts.commit()
+            try:
+                # Counts are saved only after the rows they stand for are on disk (see state.py).
+                self.writer.close()
+                self.counts.commit()
+            finally:
+                self.lock.release()
         return reports
 
     def _bar(self, **kwargs) -> tqdm:
