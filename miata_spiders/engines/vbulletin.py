@@ -48,6 +48,9 @@ NAME = "vbulletin"
 # Query parameters that identify a visit, not a page: session ids, IB's preloading flag, search echoes.
 _VOLATILE_PARAMS = frozenset({"s", "ispreloading", "sid", "highlight"})
 _POST_ID = re.compile(r"^post_?(\d+)$")
+# post{id} (vB3, IB) and post_{id} (vB4) containers in the raw markup; post_message_{id}, postcount{id} do not match.
+# (a literal prefix keeps the scan of the raw bytes fast; the byte before "id" is checked by the caller)
+_POST_ID_MARKUP = re.compile(rb'id=["\']post_?(\d+)["\']')
 _THREAD_IN_QUERY = re.compile(r"[?&](?:amp;)?t=(\d+)")
 _FORUM_IN_QUERY = re.compile(r"[?&](?:amp;)?f=(\d+)")
 # A link to a quoted post: showthread.php?p=123#post123, #post_123, IB's /123-post4.html, post-123.
@@ -102,7 +105,7 @@ _ANY_LISTING_ROW = xpath(f"(//a[{_THREAD_TITLE_ID}] | //*[{_FORUM_ROW_ID}] | //l
 _BY_ID = xpath("id($id)")
 _POSTCOUNTER = xpath(f".//a[{has_class('postcounter')}]")
 _PERMALINK = xpath(".//a[@title='Link to this Post']/@href")
-_STATUS_DATE_HOLDER = xpath(".//comment()[starts-with(normalize-space(.), 'status icon and date')]/..")
+_STATUS_DATE_HOLDER = xpath(".//comment()[contains(., 'status icon and date')][not(contains(., '/ status'))]/..")
 _DATE_IN_HOLDER = xpath("./text() | ./span[contains(@class, 'time')]//text()")
 _TIMES = xpath(".//*[@datetime or @data-time or @data-timestamp]")
 _DATE_SPANS = xpath(".//span[contains(@class, 'date')]")
@@ -111,7 +114,8 @@ _MEMBER_LINKS = xpath(".//a[contains(@href, 'member')]")
 _GUEST_NAMES = xpath(f".//*[{has_class('username')} or {has_class('bigusername')}]")
 # The edit note: vB4 blockquote.lastedited; vB3 and IB an <em> in a div.smallfont after the message (a
 # skin's own class names it "lastedited"/"editnote"); the phrase itself is matched in Python, in any language.
-_EDIT_NOTES = xpath(".//em | .//*[contains(@class, 'lastedited') or contains(@class, 'editnote')]")
+_EDIT_NOTES = xpath(".//em | .//blockquote[contains(@class, 'lastedited')]"
+                    " | .//div[contains(@class, 'lastedited') or contains(@class, 'editnote')]")
 _SIGNATURES = xpath(".//comment()[normalize-space(.)='sig']/following-sibling::*[1]"
                     " | .//div[contains(@class, 'signature')] | .//blockquote[contains(@class, 'signature')]")
 _ATTACHMENT_BOXES = xpath(".//fieldset[legend] | .//div[contains(@class, 'attachments')]")
@@ -130,9 +134,11 @@ _FIRST_LINK = xpath(".//a[@href][not(starts-with(@href, 'javascript'))][not(@onc
 _VB3_CRUMBS = xpath("//span[@class='navbar']/a")
 _VB4_CRUMBS = xpath("id('breadcrumb')//li[contains(@class, 'navbit')]/a"
                     " | id('breadcrumb')//li[contains(@class, 'navbit')]/span/a")
-_NEXT_LINKS = (xpath("id('mb_pagenext')/@href"), xpath("/html/head/link[@rel='next']/@href"),
-               xpath("//div[contains(@class, 'pagenav')]//a[@rel='next']/@href"),
-               xpath("//a[@rel='next'][not(starts-with(@href, 'javascript'))]/@href"))
+# (query, a marker its markup cannot be without)
+_NEXT_LINKS = ((xpath("id('mb_pagenext')/@href"), b"mb_pagenext"),
+               (xpath("/html/head/link[@rel='next']/@href"), b"next"),
+               (xpath("//div[contains(@class, 'pagenav')]//a[@rel='next']/@href"), b"pagenav"),
+               (xpath("//a[@rel='next'][not(starts-with(@href, 'javascript'))]/@href"), b"next"))
 _PAGE_CURRENT = xpath("id('mb_page_current')//text()")
 _PAGE_TOTAL = xpath("id('mb_page_total')//text()")
 _PAGE_NAV_TEXT = xpath("//div[contains(@class, 'pagenav') or contains(@class, 'pagination')]//text()")
@@ -177,13 +183,51 @@ def _quoted_post_id(href: str | None) -> str | None:
 
 # --- page facts ------------------------------------------------------------------------------------
 
-def _page_dates(root, dates: DateResolver) -> DateResolver:
+class _Markup:
+    """What the page's raw bytes contain: a whole-tree query for markup whose marker is absent from the
+    bytes is not run (a ``bytes.find`` costs a fraction of a tree scan). Without the bytes (a parsel
+    Selector), every query runs."""
+
+    def __init__(self, page):
+        body = getattr(page, "body", None)
+        self.body = body if isinstance(body, bytes) else None
+        self._seen: dict = {}
+
+    def has(self, *markers: bytes) -> bool:
+        if self.body is None:
+            return True
+        if markers not in self._seen:
+            self._seen[markers] = any(marker in self.body for marker in markers)
+        return self._seen[markers]
+
+
+def _post_containers(page, root) -> list:
+    """The page's post containers in document order. From a Scrapy response, the ids its raw markup
+    carries, each looked up in libxml2's id index (a scan of the raw bytes costs a tenth of a
+    whole-tree XPath); otherwise, or when the markup names none, by XPath."""
+    body = getattr(page, "body", None)
+    if isinstance(body, bytes):
+        nodes, seen = [], set()
+        for match in _POST_ID_MARKUP.finditer(body):
+            key = match.group(0)[4:-1]
+            if key not in seen and body[match.start() - 1:match.start()] in b" \t\r\n":  # not data-id=
+                seen.add(key)
+                element = first(_BY_ID(root, id=key.decode("ascii")))
+                if element is not None:
+                    nodes.append(element)
+        if nodes:
+            return nodes
+    return _POSTS(root)
+
+
+def _page_dates(root, dates: DateResolver, markup: _Markup) -> DateResolver:
     """vBulletin renders every date on a page with one offset: the viewer's offset plus an hour while
     DST is on, whatever the date (its ``vbdate()`` applies a single ``hourdiff``). The footer prints the
     offset without the DST hour ("All times are GMT -5." all summer long). So: the site's offset at the
     time the page was rendered, checked against the footer; a footer that disagrees with the declared
     timezone altogether wins, and so does a footer on a site that declared none."""
-    text = " ".join(t for t in map(text_of, _FOOTERS(root)) if "All times" in t or _FOOTER_FORMS.search(t))
+    footers = _FOOTERS(root) if markup.has(b"footer_time", b'class="time"') else []
+    text = " ".join(t for t in map(text_of, footers) if "All times" in t or _FOOTER_FORMS.search(t))
     footer = offset_from_footer(_FOOTER_FORMS.sub("All times are GMT", text))
     current = dates.now.astimezone(dates.tz).utcoffset()
     if footer is not None:
@@ -193,10 +237,10 @@ def _page_dates(root, dates: DateResolver) -> DateResolver:
     return dates.with_tz(timezone(current))
 
 
-def _current_page(root) -> tuple[int, int | None]:
+def _current_page(root, markup: _Markup) -> tuple[int, int | None]:
     current = to_int(" ".join(_PAGE_CURRENT(root)))
     total = to_int(" ".join(_PAGE_TOTAL(root)))
-    if current is None:
+    if current is None and markup.has(b"pagenav", b"pagination"):
         # classic vB3 "div.pagenav" and vB4 "div.pagination" both print "Page 2 of 5" (in the board's language)
         match = _PAGE_OF.search(" ".join(_PAGE_NAV_TEXT(root)))
         if match:
@@ -204,11 +248,11 @@ def _current_page(root) -> tuple[int, int | None]:
     return current or 1, total
 
 
-def _breadcrumbs(root, base: str) -> list[tuple[str, str]]:
+def _breadcrumbs(root, base: str, markup: _Markup) -> list[tuple[str, str]]:
     """(title, url) of every breadcrumb link, the site's home link first (schema.org ListItems on the IB
     skin, ``span.navbar`` on vBulletin 3, ``#breadcrumb li.navbit`` on vBulletin 4)."""
     crumbs = []
-    for item in _SCHEMA_CRUMBS(root):
+    for item in _SCHEMA_CRUMBS(root) if markup.has(b"ListItem", b"Breadcrumb") else ():
         if item.get("itemtype") not in _CRUMB_TYPES:
             continue
         link = first(_SCHEMA_CRUMB_LINK(item) or _FIRST_LINK(item))
@@ -217,7 +261,7 @@ def _breadcrumbs(root, base: str) -> list[tuple[str, str]]:
             crumbs.append((text_of(link if name is None else name), urljoin(base, link.get("href", ""))))
     if crumbs:
         return crumbs
-    links = _VB4_CRUMBS(root) or _VB3_CRUMBS(root)
+    links = _VB4_CRUMBS(root) or (_VB3_CRUMBS(root) if markup.has(b"navbar") else [])
     return [(text_of(link), urljoin(base, link.get("href", ""))) for link in links]
 
 
@@ -239,29 +283,44 @@ class VBulletinFields(PostFields):
     container (a skin that leaves an element unclosed nests the following posts inside this one).
     """
 
-    def __init__(self, base_url: str, dates: DateResolver, containers: frozenset = frozenset(), nested=None):
+    def __init__(self, base_url: str, dates: DateResolver, containers: frozenset = frozenset(), nested=None,
+                 markup: _Markup | None = None):
         super().__init__(base_url, dates)
         self.containers = containers
         self.nested = nested or {}  # post container -> post containers the HTML parser nested inside it
-        self._bodies: dict = {}
+        markup = markup or _Markup(None)
+        # per-post queries for markup the page does not carry at all are skipped
+        self.machine_times = markup.has(b"datetime", b"data-time")
+        self.permalinks = markup.has(b"Link to this Post")
+        self.signatures = markup.has(b"sig", b"signature")
+        self._current = None
+        self._memos: dict = {}
         self._quote_parts: dict = {}
+
+    def memo(self, node, key, compute):
+        """A per-post value computed once (fields share the post's anchors)."""
+        if self._current is not node:
+            self._current, self._memos = node, {}
+        if key not in self._memos:
+            self._memos[key] = compute()
+        return self._memos[key]
 
     # scoping --------------------------------------------------------------------------------------
     def pid(self, node) -> str:
-        return _POST_ID.match(node.get("id") or "").group(1)
+        return self.memo(node, "id", lambda: _POST_ID.match(node.get("id") or "").group(1))
 
     def by_id(self, node, prefix: str):
         """The element ``{prefix}{post id}`` when it is inside this post (ids are unique on a page)."""
-        element = first(_BY_ID(node, id=f"{prefix}{self.pid(node)}"))
-        parent = element
-        while parent is not None and parent is not node:
-            parent = parent.getparent()
-        return element if parent is node else None
+        def find():
+            element = first(_BY_ID(node, id=f"{prefix}{self.pid(node)}"))
+            parent = element
+            while parent is not None and parent is not node:
+                parent = parent.getparent()
+            return element if parent is node else None
+        return self.memo(node, prefix, find)
 
     def message(self, node):
-        if node not in self._bodies:
-            self._bodies = {node: self.by_id(node, "post_message_")}
-        return self._bodies[node]
+        return self.by_id(node, "post_message_")
 
     def owned(self, element, node) -> bool:
         """Whether ``element`` (found under ``node``) is the post's own: not in its message body, nor in
@@ -308,7 +367,7 @@ class VBulletinFields(PostFields):
         comments (vB3, IB), vB4's ``span.date``; then the first short element outside the message whose
         whole text is a date with a clock time (a skin that prints it in the user-info column). Join
         dates ("Join Date: Mar 2011") have no time of day and never match."""
-        for element in _TIMES(node):
+        for element in _TIMES(node) if self.machine_times else ():
             if self.owned(element, node):
                 exact = machine_time(element)
                 if exact is not None:
@@ -370,7 +429,7 @@ class VBulletinFields(PostFields):
         """The thread-anchored permalink ("Link to this Post") before the short postcount link
         (vBulletin 3: showpost.php?p=N&postcount=K); vBulletin 4's postcount anchor has no href, its
         "#N" link (a.postcounter) is the permalink."""
-        href = first(_PERMALINK(node))
+        href = first(_PERMALINK(node)) if self.permalinks else None
         if not href:
             count = self.by_id(node, "postcount")
             href = count.get("href") if count is not None else None
@@ -384,8 +443,8 @@ class VBulletinFields(PostFields):
 
     def foreign(self, body) -> frozenset:
         """Posts nested inside this post's message (a skin left an element unclosed): not its words."""
-        node = next(iter(self._bodies), None)
-        return frozenset(self.nested.get(node, ())) if self._bodies.get(node) is body else frozenset()
+        node = self._current
+        return frozenset(self.nested.get(node, ())) if node is not None and self.message(node) is body else frozenset()
 
     def text_skip(self, body, blocks: list) -> frozenset:
         return frozenset(blocks) | self.foreign(body)
@@ -497,7 +556,7 @@ class VBulletinFields(PostFields):
         return None, None
 
     def _signature_element(self, node):
-        return self.own(node, _SIGNATURES(node))
+        return self.memo(node, "signature", lambda: self.own(node, _SIGNATURES(node)) if self.signatures else None)
 
     def signature(self, node) -> str | None:
         sig = self._signature_element(node)
@@ -516,8 +575,7 @@ class VBulletinEngine(ForumEngine):
     name = NAME
     volatile_params = _VOLATILE_PARAMS
     fields = VBulletinFields
-    # post{id} (vB3, IB) and post_{id} (vB4) containers; post_message_{id} and postcount{id} do not match.
-    post_id_markup = re.compile(rb'id\s*=\s*["\']post_?(\d+)["\']')
+    post_id_markup = _POST_ID_MARKUP
 
     # URLs ---------------------------------------------------------------------------------------
     def canonical_url(self, url: str) -> str:
@@ -577,13 +635,14 @@ class VBulletinEngine(ForumEngine):
         """Every post on one showthread page, in page order, with the thread's identity and next page."""
         root = as_selector(page).root
         base = canonical_base_url(root, url)
-        dates = _page_dates(root, dates)
-        nodes = _POSTS(root)
+        markup = _Markup(page)
+        dates = _page_dates(root, dates, markup)
+        nodes = _post_containers(page, root)
         nested = {outer: inner for outer, inner in quote_children(root, nodes).items() if inner}
-        fields = self.fields(base, dates, frozenset(nodes), nested)
+        fields = self.fields(base, dates, frozenset(nodes), nested, markup)
         posts, undated, errors = self.read_posts(nodes, fields, url)
-        forums = self._forum_crumbs(_breadcrumbs(root, base))
-        page_number, page_count = _current_page(root)
+        forums = self._forum_crumbs(_breadcrumbs(root, base, markup))
+        page_number, page_count = _current_page(root, markup)
         return ThreadPage(
             thread_id=self._thread_id(root, url),
             title=self._thread_title(root),
@@ -592,7 +651,7 @@ class VBulletinEngine(ForumEngine):
             page=page_number,
             page_count=page_count,
             posts=posts,
-            next_page=self._next_page(root, base),
+            next_page=self._next_page(root, base, markup),
             canonical_url=self.canonical_url(urljoin(base, canonical_link(root) or url)),
             unparsed_dates=undated,
             parse_errors=errors,
@@ -603,7 +662,8 @@ class VBulletinEngine(ForumEngine):
         sel = as_selector(page)
         root = sel.root
         base = canonical_base_url(root, url)
-        dates = _page_dates(root, dates)
+        markup = _Markup(page)
+        dates = _page_dates(root, dates, markup)
         forums = []
         for link in sel.xpath(
             # IB skin: div#f{id} forum rows, ul.subforums lists, div.tcat category heads
@@ -622,15 +682,15 @@ class VBulletinEngine(ForumEngine):
                 forums.append(ForumLink(forum_id=forum_id, title=title, url=href))
         threads = [self._thread_row(link, base, dates) for link in sel.xpath(f"//a[{_THREAD_TITLE_ID}]")]
         own_id = self.forum_id_from_url(self.canonical_url(url))
-        page_number, _ = _current_page(root)
+        page_number, _ = _current_page(root, markup)
         if page_number == 1:
             match = _IB_FORUM_URL.match(urlsplit(url).path)
             if match and match.group(2):
                 page_number = int(match.group(2))
-        path = [title for title, _ in self._forum_crumbs(_breadcrumbs(root, base))]
+        path = [title for title, _ in self._forum_crumbs(_breadcrumbs(root, base, markup))]
         return self.listing(forum_id=own_id, title=_title(root, _LISTING_TITLE_QUERIES) if own_id else None,
                             forum_path=path, forums=forums, threads=threads,
-                            next_page=self._next_page(root, base), page=page_number)
+                            next_page=self._next_page(root, base, markup), page=page_number)
 
     # page parts -----------------------------------------------------------------------------------
     def _forum_crumbs(self, crumbs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -678,8 +738,12 @@ class VBulletinEngine(ForumEngine):
         html_title = " ".join(" ".join(_HTML_TITLE(root)).split())
         return html_title.rsplit(" - ", 1)[0].strip() or None if html_title else None
 
-    def _next_page(self, root, base: str) -> str | None:
-        href = next((first(query(root)) for query in _NEXT_LINKS if first(query(root))), None)
+    def _next_page(self, root, base: str, markup: _Markup) -> str | None:
+        href = None
+        for query, marker in _NEXT_LINKS:
+            href = first(query(root)) if markup.has(marker) else None
+            if href:
+                break
         if not href or href.startswith("javascript"):
             return None
         return self.canonical_url(urljoin(base, href))
