@@ -66,6 +66,9 @@ _IB_FORUM_URL = re.compile(r"^/(?:[^/]+-)?(\d+)/(?:index(\d+)\.html)?$")
 _IB_THREAD_URL = re.compile(r"^/[^/]+/(?:[^/]*-)?(\d+)/(?:page(\d+)/)?$")
 # ... and vBSEO's /[<root>/]<forum-slug>/<tid>-<slug>[-<page>].html (not IB's /<pid>-post<N>.html post links)
 _SEO_THREAD_HTML = re.compile(r"/[^/]+/(\d+)-(?!post\d+\.html)[^/]*?(?:-(\d+))?\.html$")
+# kind -> (id in the query, the script it must be on, friendly URL, IB/vBSEO paths)
+_URL_FORMS = {"t": (_THREAD_IN_QUERY, "showthread", _FRIENDLY_THREAD, (_IB_THREAD_URL, _SEO_THREAD_HTML)),
+              "f": (_FORUM_IN_QUERY, "forumdisplay", _FRIENDLY_FORUM, (_IB_FORUM_URL,))}
 # Member URLs: member.php?u=N, member.php/N-name, member.php?N-name, members/N-name/, members/N_name.html,
 # members/name.N/, members/name-N/ (IB), and a bare ?u=N (search.php?do=finduser&u=N names the same member).
 _MEMBER_ID = re.compile(
@@ -589,34 +592,28 @@ class VBulletinEngine(ForumEngine):
         return super().canonical_url(url)
 
     def forum_id_from_url(self, url: str | None) -> str | None:
-        url = url or ""
-        match = _FORUM_IN_QUERY.search(url)
-        if match and "forumdisplay" in url:
-            return match.group(1)
-        match = _FRIENDLY_FORUM.search(url)
-        if match:
-            return match.group(1)
-        path = urlsplit(url).path
-        archive = _ARCHIVE.match(path)
-        if archive:
-            return archive["id"] if archive["kind"] == "f" else None
-        match = _IB_FORUM_URL.match(path)
-        return match.group(1) if match else None
+        return self._id_from_url(url, "f")
 
     def thread_id_from_url(self, url: str | None) -> str | None:
+        return self._id_from_url(url, "t")
+
+    @staticmethod
+    def _id_from_url(url: str | None, kind: str) -> str | None:
+        """A thread ("t") or forum ("f") id from any URL form vBulletin prints: ``?t=`` / ``?f=`` on its
+        own script, vB4 friendly URLs, the archive, IB and vBSEO paths."""
         url = url or ""
-        if "showthread" in url:
-            match = _THREAD_IN_QUERY.search(url)
-            if match:
-                return match.group(1)
-        match = _FRIENDLY_THREAD.search(url)
+        in_query, script, friendly, seo_paths = _URL_FORMS[kind]
+        match = in_query.search(url)
+        if match and script in url:
+            return match.group(1)
+        match = friendly.search(url)
         if match:
             return match.group(1)
         path = urlsplit(url).path
         archive = _ARCHIVE.match(path)
         if archive:
-            return archive["id"] if archive["kind"] == "t" else None
-        match = _IB_THREAD_URL.match(path) or _SEO_THREAD_HTML.search(path)
+            return archive["id"] if archive["kind"] == kind else None
+        match = next((m for m in (pattern.search(path) for pattern in seo_paths) if m), None)
         return match.group(1) if match else None
 
     def member_id_from_url(self, url: str | None) -> str | None:
