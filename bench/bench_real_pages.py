@@ -365,7 +365,12 @@ def markdown(result: dict) -> list[str]:
     head = ["pages", "KB", "posts (expected)", "next page", "ours", "lxml bare", "bs4 html.parser", "bs4 lxml"]
     head += ["forumscraper (posts)"] if with_fs else []
     head += ["ours / lxml bare", "vs bs4", "vs bs4+lxml"] + (["vs forumscraper"] if with_fs else [])
-    out = ["Thread pages per second on one core (best of "
+    load, cores = result.get("load_average") or [0, 0], result["machine"]["cores"] or 1
+    busy = ([f"**The machine was loaded past its {cores} cores during this run** (load average {load[0]} before, "
+             f"{load[1]} after: other jobs were running), so every column is slowed and wall-time ratios are noisy; the "
+             "CPU-time ratios further down are the steadier figures. Re-run on a quiet machine for absolute speeds.", ""]
+            if max(load) > cores else [])
+    out = busy + ["Thread pages per second on one core (best of "
            f"{result['repeats']} rounds per page; ratios: ours as a multiple of lxml's bare parse time, and how many "
            "times faster ours is than each peer).", "",
            "| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]

@@ -118,7 +118,13 @@ def with_parse_speed_sections(text: str, results: Path, runs: dict) -> str:
                 continue
             measured = (f"{t['best']}x .. {t['worst']}x the bare parse" if key == "times_lxml_bare"
                         else f"{t['worst']}x .. {t['best']}x faster") + f" (all real pages: {t['all_real_pages']}x)"
-            rows.append(("12", name, measured, "**met**" if t["met"] else "**not met**"))
+            cpu = t.get("cpu") or {}
+            if cpu.get("met") is not None:
+                measured += f"; on CPU time: all real pages {cpu['all_real_pages']}x, worst page {cpu['worst']}x"
+            verdict = "**met**" if t["met"] else "**not met**"
+            if cpu.get("met") is not None and cpu["met"] != t["met"]:
+                verdict += f" (CPU time: {'met' if cpu['met'] else 'not met'})"
+            rows.append(("12", name, measured, verdict))
         sections += ["## Parse speed on real pages", "", f"Command: {_run_command(runs, 'real_pages')}", "",
                      *bench_real_pages.markdown(real)]
     if nesting:
@@ -129,6 +135,8 @@ def with_parse_speed_sections(text: str, results: Path, runs: dict) -> str:
                      "**met**" if ok else "**not met**"))
         sections += ["## Nested pages", "", f"Command: {_run_command(runs, 'nesting')}", "",
                      *bench_nesting.markdown(nesting)]
+    # bs4 now comes with the project's `bench` extra.
+    text = text.replace("`.venv/bin/pip install beautifulsoup4`", "`.venv/bin/pip install -e .[bench]`")
     lines = text.split("\n")
     if rows and "| # | target | measured | verdict |" in lines:
         at = lines.index("| # | target | measured | verdict |") + 2
