@@ -232,3 +232,40 @@ def test_scrapy_runs_both_pipelines_without_deprecation_warnings(tmp_path):
     assert asyncio.run(crawl()) == ["1234567", "dropped", "1234568"]
     assert crawler.stats.get_value("miata/parquet/rows_written") == 2
     assert crawler.stats.get_value("miata/dedupe/dropped_in_run") == 1
+
+
+def test_fold_moves_the_run_into_compact_arrays_and_keeps_every_verdict():
+    seen = SeenPosts(stored_versions([1000001], ["Stock MAP."]))
+    assert seen.check_and_add("1000002", content_hash("GM 3 bar MAP.")) is Verdict.NEW_POST
+    assert seen.check_and_add("1000001", content_hash("Stock MAP, tuned.")) is Verdict.NEW_VERSION
+    assert seen.unfolded == 2
+
+    seen.fold()
+
+    assert seen.unfolded == 0 and len(seen) == 3
+    assert seen.check_and_add("1000002", content_hash("GM 3 bar MAP.")) is Verdict.SEEN_IN_RUN
+    assert seen.check_and_add("1000001", content_hash("Stock MAP, tuned.")) is Verdict.SEEN_IN_RUN
+    assert seen.check_and_add("1000001", content_hash("Stock MAP.")) is Verdict.SEEN_STORED
+    assert seen.check_and_add("1000002", content_hash("GM 3 bar MAP, edited.")) is Verdict.NEW_VERSION
+    # A run id that is not a plain number turns the folded ids into text, losing nothing.
+    assert seen.check_and_add("kx9q2ab", content_hash("Reddit id.")) is Verdict.NEW_POST
+    seen.fold()
+    assert seen.check_and_add("kx9q2ab", content_hash("Reddit id.")) is Verdict.SEEN_IN_RUN
+    assert seen.check_and_add("1000002", content_hash("GM 3 bar MAP, edited.")) is Verdict.SEEN_IN_RUN
+    assert seen.check_and_add("1000002", content_hash("GM 3 bar MAP.")) is Verdict.SEEN_IN_RUN
+    assert seen.unfolded == 0 and len(seen) == 5
+
+
+def test_the_pipeline_folds_its_run_at_each_part_commit(tmp_path):
+    crawler = make_crawler(tmp_path, MIATA_PARQUET_BATCH_SIZE=2)
+    dedupe, writer = DedupePipeline.from_crawler(crawler), ParquetPipeline.from_crawler(crawler)
+    dedupe.open_spider()
+    writer.open_spider()
+    seen = dedupe._seen_for("miataturbo")
+    writer.process_item(dedupe.process_item(post("1234567", body="a")))
+    assert seen.unfolded == 1
+    writer.process_item(dedupe.process_item(post("1234568", body="b")))  # fills the part
+    assert seen.unfolded == 0
+    with pytest.raises(DropItem, match="already seen in this run"):
+        dedupe.process_item(post("1234567", body="a"))
+    writer.close_spider()
