@@ -229,7 +229,8 @@ def _page_dates(root, dates: DateResolver, markup: _Markup) -> DateResolver:
     offset without the DST hour ("All times are GMT -5." all summer long). So: the site's offset at the
     time the page was rendered, checked against the footer; a footer that disagrees with the declared
     timezone altogether wins, and so does a footer on a site that declared none."""
-    footers = _FOOTERS(root) if markup.has(b"footer_time", b'class="time"') else []
+    footers = _FOOTERS(root) if markup.has(b"footer_time", b"All times", b"Alle Zeitangaben", b"Todas las horas",
+                                            b"Tutti gli orari", b"Fuseau horaire") else []
     text = " ".join(t for t in map(text_of, footers) if "All times" in t or _FOOTER_FORMS.search(t))
     footer = offset_from_footer(_FOOTER_FORMS.sub("All times are GMT", text))
     current = dates.now.astimezone(dates.tz).utcoffset()
@@ -293,7 +294,8 @@ class VBulletinFields(PostFields):
         self.nested = nested or {}  # post container -> post containers the HTML parser nested inside it
         markup = markup or _Markup(None)
         # per-post queries for markup the page does not carry at all are skipped
-        self.machine_times = markup.has(b"datetime", b"data-time")
+        self.machine_times = markup.has(b"datetime=", b"data-time")
+        self.status_dates = markup.has(b"status icon and date")
         self.permalinks = markup.has(b"Link to this Post")
         self.signatures = markup.has(b"sig", b"signature")
         self._current = None
@@ -376,7 +378,7 @@ class VBulletinFields(PostFields):
                 if exact is not None:
                     return exact, element.get("datetime") or text_of(element) or None
         candidates = []
-        holder = self.own(node, _STATUS_DATE_HOLDER(node))
+        holder = self.own(node, _STATUS_DATE_HOLDER(node)) if self.status_dates else None
         if holder is not None:
             candidates.append(" ".join(" ".join(_DATE_IN_HOLDER(holder)).split()))
         candidates += [text_of(span) for span in _DATE_SPANS(node) if self.owned(span, node)]
@@ -715,17 +717,19 @@ class VBulletinEngine(ForumEngine):
         hidden = first(_THREAD_ID_INPUT(root))
         if hidden and hidden.isdigit():
             return hidden
-        canonical = self.thread_id_from_url(urljoin(url, canonical_link(root) or ""))
-        if canonical and canonical_link(root):
-            return canonical
-        ids = Counter()
+        canonical = canonical_link(root)
+        own = self.thread_id_from_url(urljoin(url, canonical)) if canonical else None
+        own = own or self.thread_id_from_url(url)
+        if own:
+            return own
+        ids = Counter()  # a URL that names no thread (showthread.php?p=N): the thread most linked to
         for href in _THREAD_LINKS(root):
             match = _THREAD_IN_QUERY.search(href) or _FRIENDLY_THREAD.search(href)
             if match:
                 ids[match.group(1)] += 1
         if ids:
             return ids.most_common(1)[0][0]
-        return self.thread_id_from_url(url)
+        return None
 
     @staticmethod
     def _thread_title(root) -> str | None:
