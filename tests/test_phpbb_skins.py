@@ -347,3 +347,14 @@ def test_nesting_lxml_cannot_build_is_reported_as_missing_posts():
     html = nested_page(5000)
     page = phpbb.parse_thread_page(response(html, f"{BOARD}/viewtopic.php?t=77"), f"{BOARD}/viewtopic.php?t=77", DateResolver(now=NOW))
     assert phpbb.ENGINE.missing_posts(html.encode(), page) > 0
+
+
+def test_author_line_without_the_raquo():
+    """A style that prints "by NAME on DATE": the date is the text after the name."""
+    post = """<div id="p905" class="post bg1"><div class="inner"><div class="postbody">
+<p class="author">by <strong><a href="./memberlist.php?mode=viewprofile&amp;u=5">Martina</a></strong> on Mon Jan 04, 2016 10:52 pm</p>
+<div class="content">no arrow</div></div></div></div>"""
+    page = phpbb.parse_thread_page(Selector(text=prosilver33(post, "All times are <span title=\"UTC\">UTC</span>")),
+                                   f"{BOARD}/viewtopic.php?t=77", DateResolver(now=NOW))
+    assert page.posts[0].posted_at == datetime(2016, 1, 4, 22, 52, tzinfo=timezone.utc)
+    assert page.unparsed_dates == 0

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from miata_spiders.dates import DateResolver
@@ -103,11 +103,11 @@ def canonical_url(url: str) -> str:
     no ``f=`` on topic links, since phpBB finds a topic's forum itself and global announcements are
     linked with the id of every forum they are shown in."""
     parts = urlsplit(url)
-    query = parse_qsl(clean_query(parts.query, _VOLATILE_PARAMS), keep_blank_values=True)
-    if parts.path.endswith("viewtopic.php") and any(k in ("t", "p") for k, _ in query):
-        query = [(k, v) for k, v in query if k != "f"]
-    query = [(k, v) for k, v in query if not (k == "start" and v in ("", "0"))]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    pieces = [piece.partition("=") for piece in clean_query(parts.query, _VOLATILE_PARAMS).split("&") if piece]
+    topic = parts.path.endswith("viewtopic.php") and any(key in ("t", "p") for key, _, _ in pieces)
+    query = "&".join(key + sep + value for key, sep, value in pieces
+                     if not (topic and key == "f") and not (key == "start" and value in ("", "0")))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 def _query_value(url: str | None, key: str) -> str | None:
@@ -315,10 +315,18 @@ class ProsilverFields(PostFields):
             printed = text_of(time) or None
             return machine_time(time) or _parse_date(printed, self.dates), printed
         text = text_of(line)
-        if "»" not in text:
-            return None, None
-        printed = text.rsplit("»", 1)[1].strip()
-        return _parse_date(printed, self.dates), printed or None
+        if "»" in text:
+            printed = text.rsplit("»", 1)[1].strip()
+            return _parse_date(printed, self.dates), printed or None
+        # Styles that drop the "»": "by NAME on DATE" -- the text after the name, minus its connector.
+        name = first(_LINE_NAME(line))
+        words = " ".join((name.tail or "").split()).split() if name is not None else []
+        for drop in (0, 1):
+            printed = " ".join(words[drop:])
+            when = _parse_date(printed, self.dates) if printed else None
+            if when is not None:
+                return when, printed
+        return None, None
 
     def position(self, node) -> int | None:
         return self.start + self.index[node] if self.start is not None and node in self.index else None
