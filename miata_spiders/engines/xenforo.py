@@ -92,25 +92,26 @@ _TEMPLATE = xpath("/html/@data-template | /html/body/@data-template")
 _CONTENT_KEY = xpath("/html/@data-content-key")
 _CONTAINER_KEY = xpath("/html/@data-container-key")
 _CLOCK_SCRIPTS = xpath("//script[contains(., 'today')]/text()")
-_PAGE_NAV_BASEURL = xpath("//div[contains(@class, 'PageNav')]/@data-baseurl")
+_PAGE_NAV_BASEURL = xpath("//div[@data-baseurl][contains(@class, 'PageNav')]/@data-baseurl")
 # Breadcrumb trails: XF2 `ul.p-breadcrumbs` (top, then `--bottom`), XF1 `fieldset.breadcrumb .crumbs`.
 _XF2_TRAILS = xpath("//ul[contains(@class, 'p-breadcrumbs')]")
 _XF2_TRAILS_ANY_TAG = xpath("//*[contains(@class, 'p-breadcrumbs')]")  # a skin's own list or nav element
-_XF1_TRAILS = xpath(f"//fieldset[{has_class('breadcrumb')}] | //div[{has_class('breadcrumb')}]")
+_XF1_TRAILS = xpath("//fieldset[contains(@class, 'breadcrumb')]")
+_XF1_TRAILS_ANY_TAG = xpath("//*[contains(@class, 'breadcrumb')]")
 _XF2_CRUMB_LINKS = xpath(".//li//a[@href]")
 _XF1_CRUMB_LINKS = xpath(".//a[@href][contains(@class, 'crumb')]")
 _CRUMB_NAME = xpath(".//*[@itemprop='name' or @itemprop='title']")
 _HEADINGS = xpath("//h1")
 _HEADING_LABELS = xpath(".//*[contains(@class, 'label') or contains(@class, 'prefix')]")
 _OG_TITLE = xpath("//meta[@property='og:title']/@content")
-_XF1_PAGE_NAV = xpath("//div[contains(@class, 'PageNav')][@data-page]")
+_XF1_PAGE_NAV = xpath("//div[@data-page][contains(@class, 'PageNav')]")
 _XF2_PAGE_NAVS = xpath("//div[contains(@class, 'pageNav')]")
 _XF2_CURRENT_PAGE = xpath(".//li[contains(@class, 'pageNav-page--current')]")
 _XF2_PAGE_NUMBERS = xpath(f".//ul[{has_class('pageNav-main')}]/li/a/text()")
 _XF2_NEXT_HREF = xpath(".//a[contains(@class, 'pageNav-jump--next') or contains(@class, 'pageNavSimple-el--next')]/@href")
 _HEAD_NEXT = xpath("/html/head/link[@rel='next']/@href")
 _XF1_NEXT_TEXT = xpath("//div[contains(@class, 'PageNav')]//a[contains(@class, 'text')][contains(., 'Next')]/@href")
-_XF1_PAGE_TEMPLATE = xpath("//div[contains(@class, 'PageNav')][@data-page][@data-last][@data-baseurl]")
+_XF1_PAGE_TEMPLATE = xpath("//div[@data-baseurl][@data-page][@data-last][contains(@class, 'PageNav')]")
 
 # Inside a post (relative, from one of its parts).
 _COUNTER_CANDIDATES = xpath("descendant-or-self::*[self::a or self::span or self::li or self::strong or self::b]"
@@ -120,7 +121,7 @@ _QUOTE_BLOCKS = xpath(
     f".//blockquote[contains(@class, 'bbCode')][{has_class('bbCodeBlock--quote')} or {has_class('bbCodeQuote')}]"
     f" | .//div[contains(@class, 'bbCode')][{has_class('bbCodeBlock--quote')} or {has_class('bbCodeQuote')}]")
 _SMILIES = xpath(".//img[contains(@class, 'milie')]")  # smilie, Smilie, mceSmilie
-_DRAWINGS = xpath(".//*[local-name()='svg']")
+_DRAWINGS = xpath(".//svg")  # lxml's HTML parser names SVG elements without a namespace
 
 # Listing pages.
 _FORUM_LINKS = xpath("//*[contains(@class, 'node-title') or contains(@class, 'nodeTitle')]//a[@href]"
@@ -214,7 +215,8 @@ def _breadcrumbs(root, base: str, xf1: bool) -> list[tuple[str, str]]:
     else the bottom one; ``li[itemprop=itemListElement] > a[itemprop=item]``), XF1 ``.breadcrumb a.crumb``."""
     trails = [] if xf1 else [(trail, _XF2_CRUMB_LINKS) for trail in _XF2_TRAILS(root) or _XF2_TRAILS_ANY_TAG(root)]
     if xf1 or not trails:
-        trails += [(trail, _XF1_CRUMB_LINKS) for trail in _XF1_TRAILS(root)]
+        trails += [(trail, _XF1_CRUMB_LINKS) for trail in _XF1_TRAILS(root) or _XF1_TRAILS_ANY_TAG(root)
+                   if "breadcrumb" in classes(trail)]
     for trail, links in trails:
         crumbs = []
         for link in links(trail):
