@@ -585,11 +585,16 @@ _PHPBB_PAGE = xpath("boolean(/descendant::body[@id='phpbb'] | /descendant::a[con
                     " or contains(@href, 'viewforum.php') or contains(@href, 'memberlist.php')])")
 
 
-def _paging(root, url: str) -> tuple[int, int | None, int | None, int | None]:
+def _pagination_blocks(root) -> list:
+    """The page's own pagination blocks (prosilver ``div.pagination``, subsilver2's table cells)."""
+    return _PAGINATIONS(root) or _SUBSILVER_PAGINATION(root)
+
+
+def _paging(root, url: str, blocks: list) -> tuple[int, int | None, int | None, int | None]:
     """(page, page_count, per_page, start offset) from the pagination, the URL and phpBB 3.0's JS vars."""
     page = page_count = None
     links: list[tuple[int, int]] = []  # (page number, start offset) of numbered page links
-    for block in _PAGINATIONS(root) or _SUBSILVER_PAGINATION(root):
+    for block in blocks:
         # "Page <strong>2</strong> of <strong>10</strong>", in any language (3.0, subsilver2).
         strongs = [s for s in block.iter("strong") if text_of(s).isdigit()]
         if page is None and len(strongs) >= 2 and _PAGE_OF.search(text_of(strongs[0].getparent())):
@@ -623,9 +628,9 @@ def _paging(root, url: str) -> tuple[int, int | None, int | None, int | None]:
     return page, page_count, per_page, start
 
 
-def _next_page(root, base: str, page: int) -> str | None:
+def _next_page(root, base: str, page: int, blocks: list) -> str | None:
     href = None
-    for block in _PAGINATIONS(root) or _SUBSILVER_PAGINATION(root):
+    for block in blocks:
         href = first(block.xpath("descendant::a[@rel='next']/@href"))
         if not href:
             href = next((link.get("href") for link in block.iter("a") if text_of(link) == str(page + 1)), None)
@@ -793,7 +798,8 @@ class PhpbbEngine(ForumEngine):
         dates = dates.with_tz(timezone_from_footer(page))
         crumbs = _forum_crumbs(root, base)
         forum_id = forum_id_from_url(crumbs[-1][1]) if crumbs else _query_value(url, "f")
-        number, page_count, _, start = _paging(root, url)
+        blocks = _pagination_blocks(root)
+        number, page_count, _, start = _paging(root, url, blocks)
         skin, nodes = self.post_nodes(root)
         fields = self.skin_fields[skin](base, dates, start, nodes)
         posts, undated, errors = self.read_posts(nodes, fields, url)
@@ -811,7 +817,7 @@ class PhpbbEngine(ForumEngine):
             page=number,
             page_count=page_count,
             posts=posts,
-            next_page=_next_page(root, base, number),
+            next_page=_next_page(root, base, number, blocks),
             canonical_url=canonical_url(urljoin(base, canonical or url)),
             unparsed_dates=undated,
             parse_errors=errors,
@@ -831,7 +837,8 @@ class PhpbbEngine(ForumEngine):
             if forum_id and title:
                 forums.append(ForumLink(forum_id=forum_id, title=title, url=href))
         threads = [thread for thread in (_thread_row(row, base, dates) for row in _TOPIC_ROWS(root)) if thread.thread_id]
-        number = _paging(root, url)[0]
+        blocks = _pagination_blocks(root)
+        number = _paging(root, url, blocks)[0]
         title = None
         for query in _LISTING_TITLES:
             node = first(query(root))
@@ -844,7 +851,7 @@ class PhpbbEngine(ForumEngine):
             forum_path=[t for t, _ in _forum_crumbs(root, base)],
             forums=forums,
             threads=threads,
-            next_page=_next_page(root, base, number),
+            next_page=_next_page(root, base, number, blocks),
             page=number,
         )
 
