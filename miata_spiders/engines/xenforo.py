@@ -37,7 +37,6 @@ from miata_spiders.engines.base import (
     classes,
     element_time,
     first,
-    first_own,
     has_class,
     quote_children,
     text_of,
@@ -46,7 +45,7 @@ from miata_spiders.engines.base import (
     xpath,
 )
 from miata_spiders.engines.html_text import element_text, image_urls, iter_own, link_urls
-from miata_spiders.engines.records import ForumLink, ListingPage, ParsedPost, ThreadLink, ThreadPage
+from miata_spiders.engines.records import ForumLink, ListingPage, ThreadLink, ThreadPage
 
 NAME = "xenforo"
 
@@ -150,6 +149,12 @@ def _route(url: str | None) -> str:
 def _route_id(pattern: re.Pattern, url: str | None) -> str | None:
     match = pattern.search(_route(url))
     return match.group(1) if match else None
+
+
+def _numbered(key: str | None, prefix: str) -> str | None:
+    """N of a XenForo content key such as ``post-N``, ``thread-N``, ``node-N``."""
+    key = (key or "").strip()
+    return key[len(prefix):] if key.startswith(prefix) and key[len(prefix):].isdigit() else None
 
 
 def _category_id(url: str) -> str | None:
@@ -505,8 +510,7 @@ class XenForo2Fields(XenForoFields):
     """``article.message[data-content="post-N"]``."""
 
     def post_id(self, node) -> str | None:
-        key = node.get("data-content") or ""
-        return key[5:] if key.startswith("post-") and key[5:].isdigit() else None
+        return _numbered(node.get("data-content"), "post-")
 
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
         index = self.own(node)
@@ -552,8 +556,7 @@ class XenForo1Fields(XenForoFields):
     """``li#post-N.message``."""
 
     def post_id(self, node) -> str | None:
-        key = node.get("id") or ""
-        return key[5:] if key.startswith("post-") and key[5:].isdigit() else None
+        return _numbered(node.get("id"), "post-")
 
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
         index = self.own(node)
@@ -675,9 +678,9 @@ class XenForoEngine(ForumEngine):
 
     # page parts -----------------------------------------------------------------------------------
     def _thread_id(self, root, url: str, base: str) -> str | None:
-        key = first(_CONTENT_KEY(root)) or ""
-        if key.startswith("thread-") and key[7:].isdigit():
-            return key[7:]
+        key = _numbered(first(_CONTENT_KEY(root)), "thread-")
+        if key:
+            return key
         for href in (canonical_link(root), first(_PAGE_NAV_BASEURL(root)), url):
             thread_id = self.thread_id_from_url(urljoin(base, href)) if href else None
             if thread_id:
@@ -757,8 +760,7 @@ class XenForoEngine(ForumEngine):
 
 def _container_node(root) -> str | None:
     """XF2 thread_view and forum_view pages name their forum: ``html[data-container-key="node-7"]``."""
-    key = first(_CONTAINER_KEY(root)) or ""
-    return key[5:] if key.startswith("node-") and key[5:].isdigit() else None
+    return _numbered(first(_CONTAINER_KEY(root)), "node-")
 
 
 ENGINE = XenForoEngine()
