@@ -32,12 +32,73 @@ CLOSE_REASONS: dict[str, tuple[int, str]] = {
 }
 
 
+def _known(reason: str) -> str | None:
+    """The CLOSE_REASONS key of ``reason``: itself, or the key it extends with a ``:detail`` or ``_detail``
+    suffix (``unsupported_engine:vbulletin5``, ``unsupported_engine_vbulletin5``)."""
+    if reason in CLOSE_REASONS:
+        return reason
+    return next((key for key in CLOSE_REASONS if reason.startswith((key + ":", key + "_"))), None)
+
+
 def exit_status_for(reason: str | None) -> int:
     """The exit status of a run that closed with ``reason`` (close reasons may carry a suffix after
     a colon, e.g. ``unsupported_engine:vbulletin5``)."""
-    if not reason:
-        return FAILED
-    return CLOSE_REASONS.get(reason.split(":", 1)[0], (FAILED, ""))[0]
+    key = _known(reason or "")
+    return CLOSE_REASONS[key][0] if key else FAILED
+
+
+def fix_for(reason: str | None) -> str:
+    """What to do about a run that closed with ``reason``, one sentence."""
+    key = _known(reason or "")
+    return CLOSE_REASONS[key][1] if key else "see the log for what went wrong"
+
+
+def run_outcome(reason: str | None, stats: dict, *, give_ups_tolerated: int = 0) -> str:
+    """The reason a run really ended for: ``reason`` as the spider closed, or, for a spider that
+    "finished", what its stats say went wrong (cron must not read a run that lost pages as a success).
+
+    - pages were blocked and none was usable: ``site_blocking`` (the index itself was a ban page);
+    - no page at all came back with a 2xx status: ``all_requests_failed`` (a site answering 403 or
+      503 to everything "finishes" quickly, with nothing);
+    - more pages than ``give_ups_tolerated`` were given up after retries: ``retries_exhausted``;
+    - pages could not be parsed (exceptions, or still unusable after their re-fetches): ``parse_errors``.
+    """
+    if reason != "finished":
+        return reason or "failed"
+    succeeded = sum(value for key, value in stats.items()
+                    if key.startswith("downloader/response_status_count/2") and isinstance(value, int))
+    if stats.get("miata/blocked/pages", 0) and not (stats.get("miata/pages/thread") or stats.get("miata/pages/listing")):
+        return "site_blocking"  # blocked from the first page on: fewer pages than the stop limit were ever seen
+    if stats.get("downloader/request_count", 0) and not succeeded:
+        return "all_requests_failed"
+    if stats.get("miata/retry/gave_up", 0) > give_ups_tolerated:
+        return "retries_exhausted"
+    if stats.get("miata/parse/errors", 0) or stats.get("miata/parse/gave_up", 0):
+        return "parse_errors"
+    return "finished"
+
+
+def outcome_line(command: str, reason: str, detail: str | None = None) -> str:
+    """The one line a failed run ends with: the command, the reason, what to do, and what was seen."""
+    line = f"{command}: {reason}: {fix_for(reason)}"
+    return f"{line} ({detail})" if detail else line
+
+
+def outcome_detail(reason: str, stats: dict) -> str | None:
+    """The facts behind ``reason`` from a run's stats, for :func:`outcome_line`."""
+    if reason == "all_requests_failed":
+        statuses = sorted(key.rsplit("/", 1)[1] for key in stats if key.startswith("downloader/response_status_count/"))
+        errors = stats.get("downloader/exception_count", 0)
+        seen = f"statuses {', '.join(statuses)}" if statuses else "no response"
+        return f"{stats.get('downloader/request_count', 0)} requests, {seen}, {errors} connection errors"
+    if reason == "retries_exhausted":
+        return f"{stats.get('miata/retry/gave_up', 0)} pages given up"
+    if reason == "parse_errors":
+        return (f"{stats.get('miata/parse/errors', 0)} pages raised while parsing, "
+                f"{stats.get('miata/parse/gave_up', 0)} never parsed")
+    if reason == "site_blocking":
+        return f"{stats.get('miata/blocked/pages', 0)} blocked pages, last: {stats.get('miata/blocked/reason', '?')}"
+    return stats.get("miata/close/detail")
 
 
 class MiataError(Exception):

@@ -6,6 +6,7 @@ page holds comes from ``miata_spiders.page_records`` (as for ``miata parse`` and
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -17,10 +18,12 @@ import scrapy.signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 
+from miata_spiders.blocking import BlockWatch
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines import get_engine
-from miata_spiders.httpcache import REFETCH, looks_complete
+from miata_spiders.httpcache import REFETCH, looks_complete, missing_post_ids
 from miata_spiders.page_records import PageRecords, page_records
+from miata_spiders.pagination import moves_forward
 from pipelines.crawl_state import ThreadProgress
 
 # Thread pages are where the posts are: fetch them before more listing pages so posts flow early
@@ -226,11 +229,19 @@ class BaseForumSpider(scrapy.Spider):
         if not looks_complete(response):
             yield from self._unrecognised(response, "listing", reason="truncated")
             return
-        records = self.records_of(response, "listing")
+        try:
+            records = self.records_of(response, "listing")
+        except scrapy.exceptions.CloseSpider:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one page's bug or hostile markup must not stop the crawl
+            self._parse_failed(response, "listing", exc)
+            return
         if records.kind != "listing":
             yield from self._thread_records(response, records, "thread" if records.thread else "listing")
             return
         listing = records.listing
+        if listing.forums or listing.threads:
+            BlockWatch.of(self.crawler).usable("listing")
         stats.inc_value("miata/pages/listing")
         for forum in listing.forums:
             yield self._listing_request(response, forum.url)
@@ -248,6 +259,8 @@ class BaseForumSpider(scrapy.Spider):
             decisions.append(decision)
             if request is not None:
                 yield request
+        if listing.next_page and not self._moves_forward(response, listing.next_page):
+            listing = replace(listing, next_page=None)
         stop = self._listing_walk_may_stop(listing, decisions)
         if self.state_store is not None and listing.forum_id:
             self.state_store.record_listing_page(
@@ -315,7 +328,14 @@ class BaseForumSpider(scrapy.Spider):
             # Posts before the cut would parse, but the page's later posts would be lost silently.
             yield from self._unrecognised(response, "thread", reason="truncated")
             return
-        yield from self._thread_records(response, self.records_of(response, "thread"), "thread")
+        try:
+            records = self.records_of(response, "thread")
+        except scrapy.exceptions.CloseSpider:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one page's bug or hostile markup must not stop the crawl
+            self._parse_failed(response, "thread", exc)
+            return
+        yield from self._thread_records(response, records, "thread")
 
     def _thread_records(self, response: Response, records: PageRecords, expected: str):
         stats = self.crawler.stats
@@ -323,6 +343,14 @@ class BaseForumSpider(scrapy.Spider):
             yield from self._unrecognised(response, expected)
             return
         page = records.thread
+        if missing_post_ids(response):
+            # lxml gave up building the tree part-way (absurd nesting): the posts after the cut and
+            # the next-page link are gone, so the page is handled as a truncated download.
+            yield from self._unrecognised(response, expected, reason="truncated")
+            return
+        BlockWatch.of(self.crawler).usable("thread")
+        if page.next_page and not self._moves_forward(response, page.next_page):
+            page.next_page = None  # the thread ends here: recorded complete, never followed round
         stats.inc_value("miata/pages/thread")
         stats.inc_value("miata/posts/parsed", len(page.posts))
         if page.unparsed_dates:
@@ -360,10 +388,28 @@ class BaseForumSpider(scrapy.Spider):
                 meta={"thread_url": thread_url, "listed_thread": response.meta.get("listed_thread")},
             )
 
+    def _moves_forward(self, response: Response, next_page: str) -> bool:
+        """Follow a next-page link only forward: one pointing back or to the same page (with a changing
+        parameter, so the duplicate filter cannot see it) would be followed forever."""
+        if moves_forward(self.unbase(response.url), next_page):
+            return True
+        self.crawler.stats.inc_value("miata/pagination/not_forward")
+        self.logger.warning("next-page link of %s points back (%s): not followed, the pages end here",
+                            response.url, next_page)
+        return False
+
+    def _parse_failed(self, response: Response, expected: str, exc: Exception) -> None:
+        """A page whose parsing raised: counted and logged once with its URL (the traceback at DEBUG);
+        nothing of it is recorded, so its thread stays incomplete and the next run tries it again."""
+        self.crawler.stats.inc_value("miata/parse/errors")
+        self.logger.error("could not parse %s page %s: %s: %s", expected, response.url, type(exc).__name__, exc,
+                          exc_info=self.logger.isEnabledFor(logging.DEBUG))
+
     def _unrecognised(self, response: Response, expected: str, reason: str = "unrecognised"):
         """A 200 page we cannot use: truncated HTML, or a layout the engine does not know (maintenance
         page, bot challenge, a changed skin). Say so with the URL, count it, and fetch it again, fresh,
-        a limited number of times in case it was transient."""
+        a limited number of times in case it was transient. (Block pages never get here: see
+        middlewares.BlockedPageMiddleware.)"""
         self.crawler.stats.inc_value(f"miata/parse/{reason}_{expected}")
         self.logger.warning("%s %s page at %s (%d bytes)", reason, expected, response.url, len(response.body))
         retry = get_retry_request(

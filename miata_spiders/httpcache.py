@@ -10,10 +10,20 @@ Scrapy's ``DummyPolicy`` caches everything and never revalidates. We need two mo
 
 from __future__ import annotations
 
+import re
+
 from scrapy.extensions.httpcache import DummyPolicy
 from scrapy.http import HtmlResponse
 
+from miata_spiders.blocking import classify_response
+
 REFETCH = "miata_refetch"
+
+# A post container's id attribute as vBulletin (post123, post_123), XenForo (post-123, js-post-123)
+# and phpBB (p123) write it. Compared between raw bytes and the parsed tree, so an id that is not an
+# element's (in a comment, a script) is the only way to be wrong, and those do not carry this form.
+_POST_ID_ATTRIBUTE = re.compile(rb"""\bid\s*=\s*["'](?:(?:js-)?post[_-]?|p)(\d+)["']""")
+_POST_ID_VALUE = re.compile(r"(?:(?:js-)?post[_-]?|p)(\d+)")
 
 
 def looks_complete(response) -> bool:
@@ -24,6 +34,27 @@ def looks_complete(response) -> bool:
     return b"</html" in response.body[-4096:].lower()
 
 
+def has_post_ids(body: bytes) -> bool:
+    """The markup carries at least one post container id: the page holds posts."""
+    return _POST_ID_ATTRIBUTE.search(body) is not None
+
+
+def missing_post_ids(response) -> int:
+    """How many post ids the page's raw markup carries as an ``id`` attribute that the parsed tree
+    lacks: more than zero means the HTML parser stopped building the tree part-way (lxml does past
+    ~2,000 levels of nesting), so later posts and the next-page link are silently gone and the page
+    must be treated as truncated. Engine-agnostic (engines may know better: ``missing_posts``)."""
+    in_markup = {m.group(1) for m in _POST_ID_ATTRIBUTE.finditer(response.body)}
+    if not in_markup:
+        return 0
+    in_tree = set()
+    for value in response.xpath("//@id").getall():
+        match = _POST_ID_VALUE.fullmatch(value)
+        if match:
+            in_tree.add(match.group(1).encode())
+    return len(in_markup - in_tree)
+
+
 class CompletePagePolicy(DummyPolicy):
     def __init__(self, settings):
         super().__init__(settings)
@@ -31,7 +62,9 @@ class CompletePagePolicy(DummyPolicy):
         self.offline = settings.getbool("HTTPCACHE_IGNORE_MISSING")
 
     def should_cache_response(self, response, request) -> bool:
-        return super().should_cache_response(response, request) and looks_complete(response)
+        # A ban or challenge page served with 200 would otherwise replay forever from the cache.
+        return (super().should_cache_response(response, request) and looks_complete(response)
+                and classify_response(response) is None)
 
     def is_cached_response_fresh(self, cachedresponse, request) -> bool:
         return self.offline or not _wants_fresh(request)

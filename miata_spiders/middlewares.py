@@ -3,6 +3,8 @@
 * :class:`BackoffRetryMiddleware` replaces Scrapy's ``RetryMiddleware``: the same ``RETRY_*`` settings,
   but every retry waits an exponentially growing, jittered delay, and a 429/503 ``Retry-After`` is
   honoured and pauses the whole site, not just the one URL.
+* :class:`BlockedPageMiddleware` stops ban, bot-challenge, rate-limit and login-wall pages served with
+  an error status (403, 503, ...) before the retry middleware sees them: a block is not retried.
 * :class:`BrowserUserAgentMiddleware` replaces Scrapy's ``UserAgentMiddleware``: rotating real
   desktop-browser User-Agents from scrapy-fake-useragent, or one fixed identifiable UA
   (``MIATA_USER_AGENT``).
@@ -20,11 +22,16 @@ from typing import TYPE_CHECKING
 
 import fake_useragent
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 from scrapy_fake_useragent.middleware import RandomUserAgentMiddleware
 from scrapy_fake_useragent.providers import BaseProvider, FixedUserAgentProvider
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
+
+from miata_spiders.blocking import BlockWatch, classify_response, page_kind_of, stop_crawl, stopping
+from miata_spiders.httpcache import has_post_ids
 
 if TYPE_CHECKING:
     from typing import Self
@@ -42,6 +49,11 @@ SITE_BUSY_STATUSES = frozenset({429, 503})
 # 2**64 times any base is far past any cap; stopping there keeps the float arithmetic finite.
 _MAX_BACKOFF_EXPONENT = 64
 _DELTA_SECONDS = re.compile(r"[0-9]+")
+
+# Failures that mean the host is not there at all: worth retrying once the site has answered (a
+# resolver hiccup mid-crawl), not before (a mistyped URL, no network: minutes of backoff for nothing).
+UNREACHABLE_ERRORS = (CannotResolveHostError, DownloadConnectionRefusedError,  # Scrapy 2.13+ wraps them
+                      DNSLookupError, ConnectionRefusedError, NoRouteError)
 
 
 # --- Pure helpers (unit-tested directly) ------------------------------------------------------
@@ -151,9 +163,25 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry or response
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if isinstance(exception, UNREACHABLE_ERRORS) and not self.crawler.stats.get_value("downloader/response_count"):
+            self._close_unreachable(request, exception)
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
-        return await self._retry_after_wait(request, exception, retry_after=None, site_busy=False)
+        retry = await self._retry_after_wait(request, exception, retry_after=None, site_busy=False)
+        if retry is None:
+            # Given up, and already logged with the URL and reason: no traceback of the last attempt.
+            raise IgnoreRequest(f"gave up on {request.url}: {exception}")
+        return retry
+
+    def _close_unreachable(self, request: Request, exception: Exception) -> None:
+        """Nothing has ever answered and the host cannot be resolved or connected to: stop now."""
+        stats = self.crawler.stats
+        if not stats.get_value("miata/close/detail"):
+            detail = f"{request.url}: {exception.__class__.__name__}: {str(exception).strip() or 'no answer'}"
+            stats.set_value("miata/close/detail", detail)
+            logger.error("cannot reach the site (%s); stopping without retries", detail)
+            stop_crawl(self.crawler, "site_unreachable")
+        raise IgnoreRequest(f"site unreachable: {request.url}")
 
     async def _retry_after_wait(
         self,
@@ -185,11 +213,20 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if retry is None:
             # get_retry_request has counted retry/max_reached and logged URL + reason at
             # RETRY_GIVE_UP_LOG_LEVEL (ERROR in our settings).
-            self.crawler.stats.inc_value("miata/retry/gave_up")
+            self._gave_up()
             return None
         logger.debug("Retry %d of %s in %.2f s", attempt, request, wait)
         await sleep(wait)
         return retry
+
+    def _gave_up(self) -> None:
+        """Count a page given up; past MIATA_GIVE_UPS_TO_STOP the site is failing: stop asking it."""
+        stats = self.crawler.stats
+        stats.inc_value("miata/retry/gave_up")
+        limit = self.crawler.settings.getint("MIATA_GIVE_UPS_TO_STOP", 20)
+        if limit and stats.get_value("miata/retry/gave_up") == limit:
+            logger.error("%d pages given up after retries: the site is failing, stopping the crawl", limit)
+            stop_crawl(self.crawler, "retries_exhausted")
 
     def _honour_retry_after(self, request: Request, retry_after: float) -> float:
         """Seconds we will wait for a Retry-After of ``retry_after`` seconds; counts it in stats."""
@@ -229,6 +266,60 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 )
             return
         slot.lastseen = max(slot.lastseen, time.monotonic() + seconds)
+
+
+# --- Blocks -------------------------------------------------------------------------------------
+
+
+class BlockedPageMiddleware:
+    """A ban, bot-challenge, rate-limit or login-wall page, whatever its status, is not retried nor
+    parsed: it is counted, logged once with its URL and dropped, and enough of them in a row close
+    the crawl with ``site_blocking`` (:class:`miata_spiders.blocking.BlockWatch`). It sits closer to
+    the downloader than the retry middleware, so a 403/503 block page never goes through the backoff
+    retries, and it judges pages as they arrive, before the spider's backlog of responses.
+
+    A page that carries posts is content, whatever else it says; a bare 429 stays the retry
+    middleware's (Retry-After is the site's own, polite answer).
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.watch = BlockWatch.of(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status in (301, 302, 303, 304, 307, 308):
+            return response
+        block = classify_response(response)
+        if block is None or (response.status == 429 and block.kind == "rate_limit"):
+            return response
+        if 200 <= response.status < 300 and has_post_ids(response.body):
+            return response
+        self.watch.blocked(request.url, response.status, block, page_kind_of(request))
+        raise IgnoreRequest(f"blocked page at {request.url}: {block}")
+
+
+class StoppingGateMiddleware:
+    """Once the crawl is being stopped for a block, an unreachable host or too many give-ups
+    (``blocking.stop_crawl``), no further request leaves. Scrapy lets every request it already took
+    from the scheduler go out while it closes; a site that has just blocked us gets none of them.
+    Last before the download handler, so requests held in earlier middlewares are caught too.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        reason = stopping(self.crawler)
+        if reason:
+            raise IgnoreRequest(f"not requested: the crawl is stopping ({reason})")
 
 
 # --- User-Agent ---------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ import os
 BOT_NAME = "miata_spiders"
 SPIDER_MODULES = ["miata_spiders.spiders"]
 NEWSPIDER_MODULE = "miata_spiders.spiders"
+# Our `scrapy crawl` (miata_spiders/commands/crawl.py): Scrapy's, but its exit status says how the
+# crawl ended (errors.CLOSE_REASONS), so cron sees a blocked or unreachable site as a failure.
+COMMANDS_MODULE = "miata_spiders.commands"
 
 # --- Where the dataset goes -------------------------------------------------------------------
 # Parquet parts land in MIATA_DATA_DIR/posts/site=<site>/part-*.parquet (hive layout, so DuckDB and
@@ -67,6 +70,17 @@ MIATA_RETRY_BACKOFF_JITTER = 0.25
 # many seconds; a longer one is logged and cut to this.
 MIATA_RETRY_AFTER_MAX = 600.0
 
+# --- Failing loudly: blocks, unreachable hosts, give-ups (miata_spiders.blocking, .middlewares) ---
+# Ban, bot-challenge, rate-limit and login-wall pages in a row before the crawl stops with
+# `site_blocking`: one may be a glitch, three mean the site has decided about us. Never retried.
+MIATA_BLOCKED_PAGES_TO_STOP = 3
+# Pages given up after all their retries before the crawl stops with `retries_exhausted`: the site is
+# failing and hammering it further helps nobody (0 = never stop for this).
+MIATA_GIVE_UPS_TO_STOP = 20
+# Pages a finished crawl may have given up and still exit 0. Default 0: a run that lost pages says so
+# (the next incremental run fetches them, as their threads were not recorded complete).
+MIATA_GIVE_UPS_TOLERATED = 0
+
 # --- HTTP cache: never fetch the same page twice ------------------------------------------------
 # Every 200 page is kept on disk so a parser fix can be re-applied offline
 # (`-s HTTPCACHE_IGNORE_MISSING=True` replays without touching the site).
@@ -100,6 +114,10 @@ DOWNLOADER_MIDDLEWARES = {
     "miata_spiders.middlewares.BrowserUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "miata_spiders.middlewares.BackoffRetryMiddleware": 550,
+    # Closer to the downloader than the retry middleware: a 403/503 block page is never retried.
+    "miata_spiders.middlewares.BlockedPageMiddleware": 560,
+    # Last before the download itself: nothing leaves once the crawl is stopping for a block.
+    "miata_spiders.middlewares.StoppingGateMiddleware": 990,
 }
 # Set it (env var or -s) to send exactly this User-Agent, e.g. "MiataArchiveBot/1.0 (+mailto:you@...)",
 # so a forum admin can identify and reach us. Unset: a random real desktop-browser UA per request.

@@ -19,7 +19,41 @@ MAINTENANCE_PAGE = (
     b"<!DOCTYPE html><html><head><title>Down for maintenance</title></head><body>"
     b"<h1>We'll be back shortly</h1><p>The forum is being upgraded. Please try again later.</p></body></html>"
 )
-FAULT_KINDS = ("429", "500", "503", "slow", "drop", "truncate", "maintenance")
+# Pages a site serves instead of its content when it will not serve us: (status, body). They are
+# what real forums and their CDNs send (wording and markers of the real products), so the crawl's
+# block detection is exercised on realistic pages, never on a marker made up for the test.
+BLOCK_PAGES = {
+    "ban": (200, b"<!DOCTYPE html><html><head><title>Forum - Message</title></head><body>"
+                 b"<div class=\"standard_error\"><h2>Forum Message</h2><div class=\"blockrow restore\">"
+                 b"You have been banned for the following reason:<br />Automated scraping<br />"
+                 b"Date the ban will be lifted: Never</div></div></body></html>"),
+    "ban403": (403, b"<!DOCTYPE html><html><head><title>Access denied | forum uses Cloudflare to restrict access"
+                    b"</title></head><body><div id=\"cf-wrapper\"><div id=\"cf-error-details\">"
+                    b"<h1>Sorry, you have been blocked</h1><h2>You are unable to access this forum</h2>"
+                    b"<p>Cloudflare Ray ID: 8f0c0ffee0000000</p></div></div></body></html>"),
+    "challenge": (503, b"<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title>"
+                       b"<meta http-equiv=\"refresh\" content=\"390\"></head><body><div class=\"main-wrapper\">"
+                       b"<noscript>Enable JavaScript and cookies to continue</noscript></div>"
+                       b"<script>(function(){window._cf_chl_opt={cvId: '3',cType: 'managed'};"
+                       b"var a=document.createElement('script');a.src='/cdn-cgi/challenge-platform/h/b/orchestrate/"
+                       b"chl_page/v1';document.getElementsByTagName('head')[0].appendChild(a);}());</script>"
+                       b"</body></html>"),
+    "login": (200, b"<!DOCTYPE html><html><head><title>Miata Forum</title></head><body>"
+                   b"<form action=\"login.php?do=login\" method=\"post\"><input name=\"vb_login_username\" />"
+                   b"<input type=\"password\" name=\"vb_login_password\" /></form>"
+                   b"<table class=\"tborder\"><tr><td class=\"panelsurround\"><div class=\"panel\">"
+                   b"<div>You are not logged in or you do not have permission to access this page. This could be "
+                   b"due to one of several reasons:</div></div></td></tr></table></body></html>"),
+    "login-phpbb": (200, b"<!DOCTYPE html><html dir=\"ltr\" lang=\"en-gb\"><head><title>Miata Board - Login</title>"
+                         b"</head><body id=\"phpbb\"><div id=\"page-body\"><form action=\"./ucp.php?mode=login\" "
+                         b"method=\"post\" id=\"login\" data-focus=\"username\"><div class=\"panel\">"
+                         b"<h2 class=\"login-title\">Login</h2><fieldset><dl><dt><label for=\"username\">Username:"
+                         b"</label></dt><dd><input type=\"text\" name=\"username\" id=\"username\" /></dd></dl>"
+                         b"<dl><dt><label for=\"password\">Password:</label></dt><dd><input type=\"password\" "
+                         b"id=\"password\" name=\"password\" /></dd></dl></fieldset></div></form></div>"
+                         b"</body></html>"),
+}
+FAULT_KINDS = ("403", "429", "500", "503", "slow", "drop", "truncate", "maintenance", *BLOCK_PAGES)
 
 
 def _wait_unless_client_leaves(handler, seconds: float) -> bool:
@@ -156,13 +190,16 @@ class ForumServer:
             return
         status, body, headers = self.site.respond(path)
         headers = dict(headers)
-        if kind in ("429", "500", "503"):
+        if kind in ("403", "429", "500", "503"):
             status, body = int(kind), f"<html><body><h1>{kind}</h1></body></html>".encode()
             headers["Content-Type"] = "text/html; charset=utf-8"
-            if fault.retry_after and kind != "500":
+            if fault.retry_after and kind in ("429", "503"):
                 headers["Retry-After"] = self._retry_after_value(fault.retry_after)
         elif kind == "maintenance":
             body, headers["Content-Type"] = MAINTENANCE_PAGE, "text/html; charset=utf-8"
+        elif kind in BLOCK_PAGES:
+            status, body = BLOCK_PAGES[kind]
+            headers["Content-Type"] = "text/html; charset=utf-8"
         elif kind == "truncate":
             body = body[: len(body) // 2]  # a backend that died mid-render: short but well-framed
         headers.setdefault("Date", format_datetime(self.site.now.astimezone(timezone.utc), usegmt=True))
