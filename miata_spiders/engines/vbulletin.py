@@ -113,6 +113,7 @@ _DATE_IN_HOLDER = xpath("./text() | ./span[contains(@class, 'time')]//text()")
 _TIMES = xpath(".//*[@datetime or @data-time or @data-timestamp]")
 _DATE_SPANS = xpath(".//span[contains(@class, 'date')]")
 _USERNAME_LINKS = xpath(".//a[contains(@class, 'username')]")
+_VB4_DETAILS = xpath("./div[starts-with(@class, 'postdetails')]/div[starts-with(@class, 'userinfo')]")
 _MEMBER_LINKS = xpath(".//a[contains(@href, 'member')]")
 _GUEST_NAMES = xpath(f".//*[{has_class('username')} or {has_class('bigusername')}]")
 # The edit note: vB4 blockquote.lastedited; vB3 and IB an <em> in a div.smallfont after the message (a
@@ -356,7 +357,10 @@ class VBulletinFields(PostFields):
                 link = next((a for a in _MEMBER_LINKS(menu) if _member_id(a.get("href"))), None)
             if link is not None:
                 return text_of(link) or None, _member_id(link.get("href"))
-        link = self.own(node, _USERNAME_LINKS(node))
+        details = first(_VB4_DETAILS(node))  # vB4: search the user block, not the whole post, first
+        link = self.own(node, _USERNAME_LINKS(details)) if details is not None else None
+        if link is None:
+            link = self.own(node, _USERNAME_LINKS(node))
         if link is None:
             named = [a for a in _MEMBER_LINKS(node) if _member_id(a.get("href")) and self.owned(a, node)]
             link = next((a for a in named if text_of(a)), first(named))  # an avatar link has no text
@@ -421,7 +425,7 @@ class VBulletinFields(PostFields):
             number = to_int(count.get("name")) or to_int(text_of(count))
             if number:
                 return number
-        counter = self.own(node, _POSTCOUNTER(node))
+        counter = self.counter(node)
         if counter is not None and to_int(text_of(counter)):
             return to_int(text_of(counter))
         for text in self._short_texts(node, limit=24):
@@ -429,6 +433,10 @@ class VBulletinFields(PostFields):
             if match:
                 return int(match.group(1))
         return None
+
+    def counter(self, node):
+        """vBulletin 4's "#N" permalink (``a.postcounter``)."""
+        return self.memo(node, "counter", lambda: self.own(node, _POSTCOUNTER(node)))
 
     def url(self, node) -> str | None:
         """The thread-anchored permalink ("Link to this Post") before the short postcount link
@@ -439,7 +447,7 @@ class VBulletinFields(PostFields):
             count = self.by_id(node, "postcount")
             href = count.get("href") if count is not None else None
         if not href:
-            counter = self.own(node, _POSTCOUNTER(node))
+            counter = self.counter(node)
             href = counter.get("href") if counter is not None else None
         return urljoin(self.base_url, href) if href else None
 
