@@ -9,29 +9,28 @@ Only the structure a crawler sees is kept (no ads, scripts or CSS).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from html import escape
 from urllib.parse import urlsplit
 
-from miata_spiders.testing.forumgen import POST_SLOTS, Forum, Post, SyntheticForum, Thread
+from miata_spiders.testing.forumgen import Forum, Post, SyntheticForum, Thread
+from miata_spiders.testing.render_common import SyntheticSite, VBulletinDates, listing_page_rows, quotes_html
 
 HOST = "https://www.miataturbo.net"
 ROBOTS = b"User-agent: *\nDisallow: /members/\nDisallow: /search.php\nDisallow: /private.php\nDisallow: /newreply.php\n"
+SHORT_DATE = "%m-%d-%y"  # listings print a two-digit year, posts a four-digit one
 
 _FORUM_PATH = re.compile(r"^/(?P<slug>[a-z0-9-]+)-(?P<fid>\d+)/(?:index(?P<page>\d+)\.html)?$")
 _THREAD_PATH = re.compile(r"^/(?P<fslug>[a-z0-9-]+)-(?P<fid>\d+)/(?P<tslug>[^/]*)-(?P<tid>\d+)/(?:page(?P<page>\d+)/)?$")
 
 
-class IBForumSite:
+class IBForumSite(SyntheticSite):
     """A ``ForumServer`` site: answers paths of the IB URL scheme with rendered pages."""
 
     def __init__(self, forum: SyntheticForum):
-        self.forum = forum
-        self.now = forum.now
-
-    @property
-    def expected_post_ids(self):
-        return self.forum.all_post_ids()
+        super().__init__(forum)
+        # The skin prints every date in the guest offset GMT -5 (the footer says so), DST or not.
+        self.dates = VBulletinDates(timedelta(hours=-5), forum.now)
 
     # --- URLs -----------------------------------------------------------------------------------
     def forum_url(self, f: Forum, page: int = 1) -> str:
@@ -98,7 +97,7 @@ class IBForumSite:
             lastpost = (
                 f'<div class="smallfont text-left"><div><span><a href="{self.thread_url(last)}"><strong>'
                 f'{escape(last.title[:30])}</strong></a></span></div><div class="text-right">'
-                f"{_short_date(last.last_post_at, self.now)}</div></div>"
+                f"{self.dates.spanned(last.last_post_at, date_format=SHORT_DATE)}</div></div>"
             )
         return (
             f'<div class="trow text-center forumbit"><div class="tcell alt2 statusicon"><img class="inlineimg" '
@@ -111,26 +110,14 @@ class IBForumSite:
             f'<div class="tcell alt2 postcount">{sum(t.post_count for t in listing):,}</div></div>'
         )
 
-    def listing_page_count(self, f: Forum) -> int:
-        per = self.forum.shape.threads_per_page
-        stickies = sum(1 for t in self.forum.listing(f) if t.sticky)
-        normal = len(self.forum.listing(f)) - stickies + (1 if self.forum.moved_stub(f) else 0)
-        return max(1, -(-normal // per))
-
     def forum_page(self, f: Forum, page: int) -> str:
-        listing = self.forum.listing(f)
-        stickies = [t for t in listing if t.sticky]
-        normal: list = [t for t in listing if not t.sticky]
-        stub = self.forum.moved_stub(f)
-        if stub is not None:
-            normal.insert(min(1, len(normal)), ("moved", stub))
-        per = self.forum.shape.threads_per_page
+        stickies = [t for t in self.forum.listing(f) if t.sticky]
         rows = []
         if stickies:  # vBulletin repeats the stickies at the top of every page
             rows.append('<div class="trow thead"><div class="tcell">Sticky Threads</div></div>')
             rows += [self._threadbit(t, sticky=True) for t in stickies]
             rows.append('<div class="trow thead"><div class="tcell">Normal Threads</div></div>')
-        for entry in normal[(page - 1) * per: page * per]:
+        for entry in listing_page_rows(self.forum, f, page):
             rows.append(self._moved_threadbit(entry[1]) if isinstance(entry, tuple) else self._threadbit(entry))
         subforums = ""
         if f.children:
@@ -168,7 +155,7 @@ class IBForumSite:
             f'<div class="smallfont"><span style="cursor:pointer" onclick="window.open(\'{HOST}/members/'
             f'{t.starter.lower()}-1/\', \'_self\')">{escape(t.starter)}</span></div></div>'
             f'<div class="tcell alt2 lastpost" title="Replies: {t.post_count - 1:,}, Views: {t.views:,}">'
-            f'<div class="smallfont text-right">{_short_date(t.last_post_at, self.now)}<br />'
+            f'<div class="smallfont text-right">{self.dates.spanned(t.last_post_at, date_format=SHORT_DATE)}<br />'
             f'by <a href="{HOST}/members/{last_author.lower()}-1/" rel="nofollow">{escape(last_author)}</a></div></div>'
             f'<div class="tcell alt1 replycount">{t.post_count - 1:,}</div><div class="tcell alt2 viewcount">{t.views:,}</div></div>'
         )
@@ -204,7 +191,7 @@ class IBForumSite:
                       canonical=self.thread_url(t, page), next_url=self.thread_url(t, page + 1) if page < pages else None)
 
     def _postbit(self, p: Post, t: Thread) -> str:
-        date = _long_date(p.posted_at, self.now)
+        date = self.dates.plain(p.posted_at)
         head = (
             f'<div class="trow thead smallfont"><div class="tcell" style="width:175px;">\n<!-- status icon and date -->\n'
             f'<a name="post{p.post_id}"><img class="inlineimg" src="{HOST}/images/statusicon/post_old.gif" alt="Old" /></a>\n'
@@ -234,7 +221,7 @@ class IBForumSite:
         if p.edited_at:
             edit = (
                 f'<div class="smallfont"><hr size="1" /><em>Last edited by {escape(p.edited_by or "Guest")}; '
-                f"{_edit_date(p.edited_at, self.now)}.</em></div>"
+                f"{self.dates.edited(p.edited_at)}.</em></div>"
             )
         sig = (f'<!-- sig --><div class="signature">__________________<br />{escape(p.signature)}</div><!-- / sig -->'
                if p.signature else "")
@@ -254,12 +241,7 @@ class IBForumSite:
         )
 
     def _message(self, p: Post) -> str:
-        parts = []
-        if p.quote_of:
-            inner = ""
-            if p.nested_quote_of:
-                inner = _quote_html(self.forum.post(p.thread_id, p.nested_quote_of % POST_SLOTS), self, nested="")
-            parts.append(_quote_html(self.forum.post(p.thread_id, p.quote_of % POST_SLOTS), self, nested=inner))
+        parts = [quotes_html(self.forum, p, lambda quoted, nested: _quote_html(quoted, self, nested))]
         parts.append(escape(p.text).replace(". ", ".<br />\n", 1))
         for url in p.images:
             parts.append(f'<br /><img src="{url}" border="0" alt="" class="post_inline_image" />')
@@ -354,36 +336,3 @@ def _crumbs_for(site: IBForumSite, f: Forum) -> list:
 
 
 IBForumSite._crumbs = _crumbs_for  # type: ignore[attr-defined]
-
-
-def _local(when: datetime) -> datetime:
-    # The skin prints every date in the guest offset GMT -5 (the footer says so), DST or not.
-    from datetime import timezone as _tz
-
-    return when.astimezone(_tz(timedelta(hours=-5)))
-
-
-def _day_word(when: datetime, now: datetime) -> str | None:
-    local, today = _local(when).date(), _local(now).date()
-    if local == today:
-        return "Today"
-    if local == today - timedelta(days=1):
-        return "Yesterday"
-    return None
-
-
-def _long_date(when: datetime, now: datetime) -> str:
-    word = _day_word(when, now)
-    clock = _local(when).strftime("%I:%M %p")
-    return f"{word}, {clock}" if word else f"{_local(when).strftime('%m-%d-%Y')}, {clock}"
-
-
-def _short_date(when: datetime, now: datetime) -> str:
-    word = _day_word(when, now)
-    clock = f'<span class="time">{_local(when).strftime("%I:%M %p")}</span>'
-    return f"{word} {clock}" if word else f"{_local(when).strftime('%m-%d-%y')} {clock}"
-
-
-def _edit_date(when: datetime, now: datetime) -> str:
-    word = _day_word(when, now) or _local(when).strftime("%m-%d-%Y")
-    return f'{word} at <span class="time">{_local(when).strftime("%I:%M %p")}</span>'

@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 from miata_spiders.testing.forumgen import POST_SLOTS, Forum, Post, SyntheticForum, Thread
+from miata_spiders.testing.render_common import SyntheticSite, expected_quotes, listing_rows, pages_around, pages_for, quotes_html
 
 HOST = "https://www.mx5club.example"
 ROOT = "/forum"
@@ -51,12 +52,11 @@ def robots_txt(root: str = ROOT) -> bytes:
     return ("User-agent: *\n" + "".join(f"Disallow: {root}/{path}\n" for path in private)).encode()
 
 
-class PhpbbForumSite:
+class PhpbbForumSite(SyntheticSite):
     """A ``ForumServer`` site: answers ``index.php``/``viewforum.php``/``viewtopic.php`` with rendered pages."""
 
     def __init__(self, forum: SyntheticForum, host: str = HOST, root: str = ROOT, board_tz=BOARD_TZ):
-        self.forum = forum
-        self.now = forum.now
+        super().__init__(forum)
         self.host = host.rstrip("/")
         self.root = root.rstrip("/")
         self.tz = board_tz
@@ -64,17 +64,9 @@ class PhpbbForumSite:
         self.sid = hashlib.blake2b(f"sid{forum.shape.seed}".encode(), digest_size=16).hexdigest()
 
     # --- ground truth -----------------------------------------------------------------------------
-    @property
-    def expected_post_ids(self):
-        return self.forum.all_post_ids()
-
     def expected_row(self, post: Post) -> dict:
         """The dataset fields a complete crawl must store for ``post``, as phpBB shows it."""
-        quotes = []
-        if post.quote_of:
-            for quoted_id in filter(None, (post.quote_of, post.nested_quote_of)):
-                quoted = self.forum.post(post.thread_id, quoted_id % POST_SLOTS)
-                quotes.append({"author": quoted.author or quoted.guest_name, "post_id": str(quoted_id)})
+        quotes = expected_quotes(self.forum, post)
         attachments = [f"{self.host}{self.root}/download/file.php?id={a}&mode=view" for a in post.attachments]
         return {
             "position": post.position,
@@ -201,16 +193,10 @@ class PhpbbForumSite:
 
     def _topic_entries(self, f: Forum) -> list:
         """The forum's rows in phpBB's order: stickies, then by last post; a shadow row where the move left it."""
-        threads = self.forum.listing(f)
-        entries: list = [t for t in threads if t.sticky]
-        normal: list = [t for t in threads if not t.sticky]
-        stub = self.forum.moved_stub(f)
-        if stub is not None:
-            normal.insert(min(1, len(normal)), ("moved", stub))
-        return entries + normal
+        return [t for t in self.forum.listing(f) if t.sticky] + listing_rows(self.forum, f)
 
     def listing_page_count(self, f: Forum) -> int:
-        return max(1, math.ceil(len(self._topic_entries(f)) / self.forum.shape.threads_per_page))
+        return pages_for(len(self._topic_entries(f)), self.forum.shape.threads_per_page)
 
     def forum_page(self, f: Forum, page: int | None = None, start: int = 0) -> str:
         per = self.forum.shape.threads_per_page
@@ -387,12 +373,8 @@ class PhpbbForumSite:
         )
 
     def _content(self, p: Post) -> str:
-        parts = []
-        if p.quote_of:
-            inner = ""
-            if p.nested_quote_of:
-                inner = self._quote(self.forum.post(p.thread_id, p.nested_quote_of % POST_SLOTS), "")
-            parts.append(self._quote(self.forum.post(p.thread_id, p.quote_of % POST_SLOTS), inner) + "\n\n")
+        quotes = quotes_html(self.forum, p, self._quote)
+        parts = [quotes + "\n\n" if quotes else ""]
         parts.append(escape(p.text).replace(". ", ".<br>\n", 1))
         # prosilver shows [img] as a plain image (no lazy loading of its own).
         for url in (*p.images, *p.lazy_images):
@@ -437,7 +419,7 @@ class PhpbbForumSite:
         return f'<time datetime="{utc.isoformat()}">{_printed(when, self.tz)}</time>'
 
     def _pagination(self, total_label: str, start: int, per: int, total: int, link_for) -> str:
-        pages = max(1, math.ceil(total / per))
+        pages = pages_for(total, per)
         page = start // per + 1
         if pages <= 1:
             return f'<div class="pagination">{total_label} &bull; Page <strong>1</strong> of <strong>1</strong></div>'
@@ -446,7 +428,7 @@ class PhpbbForumSite:
             items.append(f'<li class="arrow previous"><a class="button button-icon-only" href="{link_for(start - per)}" '
                          'rel="prev" role="button"><i class="icon fa-chevron-left fa-fw" aria-hidden="true"></i>'
                          '<span class="sr-only">Previous</span></a></li>')
-        for n in sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}):
+        for n in sorted({1, pages, *pages_around(page, pages)}):
             items.append('<li class="active"><span>{}</span></li>'.format(n) if n == page else
                          f'<li><a class="button" href="{link_for((n - 1) * per)}" role="button">{n}</a></li>')
         if page < pages:

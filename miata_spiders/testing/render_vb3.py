@@ -12,13 +12,13 @@ session cookie: the crawler must strip it from everything it requests and stores
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime, timedelta, timezone
 from html import escape
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from miata_spiders.testing.forumgen import POST_SLOTS, Forum, Post, SyntheticForum, Thread
+from miata_spiders.testing.forumgen import Forum, Post, Thread
+from miata_spiders.testing.render_common import VBulletinSite, latin1, listing_page_rows, member_id, pages_around
+from miata_spiders.testing.render_common import standard_offset_hours, vbulletin_message
 
 HOST = "https://forum.miata.net"
 ROOT = "/vb/"
@@ -28,22 +28,11 @@ ROBOTS = (b"User-agent: *\nDisallow: /vb/member.php\nDisallow: /vb/search.php\nD
           b"Disallow: /vb/newreply.php\nDisallow: /vb/sendmessage.php\n")
 
 
-class VB3ForumSite:
+class VB3ForumSite(VBulletinSite):
     """A ``ForumServer`` site answering forum.miata.net's classic vBulletin URLs with rendered pages."""
 
     root = ROOT
-
-    def __init__(self, forum: SyntheticForum):
-        self.forum = forum
-        self.now = forum.now
-        # vBulletin renders a page's dates with the viewer's offset at that moment, DST included, and
-        # prints the standard offset in the footer.
-        self.offset = forum.now.astimezone(TIMEZONE).utcoffset()
-        self.session = hashlib.md5(f"session-{forum.shape.seed}".encode()).hexdigest()
-
-    @property
-    def expected_post_ids(self):
-        return self.forum.all_post_ids()
+    timezone = TIMEZONE
 
     # --- URLs (relative, as vBulletin 3 prints them; the pages have no <base>) ---------------------
     def _s(self) -> str:
@@ -71,16 +60,16 @@ class VB3ForumSite:
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         page = int(query.get("page", "1")) if query.get("page", "1").isdigit() else 0
         if parts.path in (ROOT, ROOT + "index.php"):
-            return 200, _encode(self.index_page()), html
+            return 200, latin1(self.index_page()), html
         if parts.path == ROOT + "showthread.php" and query.get("t", "").isdigit():
             tid = int(query["t"])
             if self._thread_exists(tid) and 1 <= page <= self.forum.page_count(tid):
-                return 200, _encode(self.thread_page(self.forum.thread(tid), page)), html
+                return 200, latin1(self.thread_page(self.forum.thread(tid), page)), html
         if parts.path == ROOT + "forumdisplay.php" and query.get("f", "").isdigit():
             f = self.forum.forums.get(int(query["f"]))
             if f is not None and 1 <= page <= self.listing_page_count(f):
-                return 200, _encode(self.forum_page(f, page)), html
-        return 404, _encode(_frame("Miata.net Forums", _error_box("Invalid Thread specified."), [], None, self)), html
+                return 200, latin1(self.forum_page(f, page)), html
+        return 404, latin1(_frame("Miata.net Forums", _error_box("Invalid Thread specified."), [], None, self)), html
 
     def _thread_exists(self, tid: int) -> bool:
         return any(tid in self.forum.thread_ids(f) for f in self.forum.forums.values())
@@ -119,7 +108,7 @@ class VB3ForumSite:
                 f'<strong>{escape(last.title[:30])}</strong></a></span></div>'
                 f'<div style="white-space:nowrap">by <a href="member.php?{self._s()}find=lastposter&amp;f={f.forum_id}" rel="nofollow">'
                 f'{escape(self.forum.author_name(last.thread_id, last.post_count))}</a></div>'
-                f'<div align="right" style="white-space:nowrap">{_short_date(last.last_post_at, self)}</div></div>'
+                f'<div align="right" style="white-space:nowrap">{self.dates.spanned(last.last_post_at)}</div></div>'
             )
         return (
             f'<tr align="center"><td class="alt2"><img src="images/statusicon/forum_old.gif" alt="" border="0" id="forum_statusicon_{f.forum_id}" /></td>'
@@ -130,22 +119,10 @@ class VB3ForumSite:
             f'<td class="alt2">{sum(t.post_count for t in listing):,}</td></tr>'
         )
 
-    def listing_page_count(self, f: Forum) -> int:
-        per = self.forum.shape.threads_per_page
-        stickies = sum(1 for t in self.forum.listing(f) if t.sticky)
-        normal = len(self.forum.listing(f)) - stickies + (1 if self.forum.moved_stub(f) else 0)
-        return max(1, -(-normal // per))
-
     def forum_page(self, f: Forum, page: int) -> str:
-        listing = self.forum.listing(f)
-        stickies = [t for t in listing if t.sticky]
-        normal: list = [t for t in listing if not t.sticky]
-        stub = self.forum.moved_stub(f)
-        if stub is not None:
-            normal.insert(min(1, len(normal)), ("moved", stub))
-        per = self.forum.shape.threads_per_page
+        stickies = [t for t in self.forum.listing(f) if t.sticky]
         rows = [self._threadbit(t, sticky=True) for t in stickies]  # repeated on every page
-        for entry in normal[(page - 1) * per: page * per]:
+        for entry in listing_page_rows(self.forum, f, page):
             rows.append(self._moved_threadbit(entry[1]) if isinstance(entry, tuple) else self._threadbit(entry))
         subforums = ""
         if f.children:
@@ -195,10 +172,10 @@ class VB3ForumSite:
             f'<td class="alt1" id="td_threadtitle_{t.thread_id}" title="{escape(t.title[:80])}"><div>{sticky_icon}'
             + ("Sticky: " if sticky else "")
             + f'<a href="{self.thread_href(t)}" id="thread_title_{t.thread_id}">{escape(t.title)}</a> {minipages}</div>'
-            f'<div class="smallfont"><span style="cursor:pointer" onclick="window.open(\'member.php?{self._s()}u={_uid(t.starter)}\', \'_self\')">'
+            f'<div class="smallfont"><span style="cursor:pointer" onclick="window.open(\'member.php?{self._s()}u={member_id(t.starter)}\', \'_self\')">'
             f'{escape(t.starter)}</span></div></td>'
             f'<td class="alt2" title="Replies: {t.post_count - 1:,}, Views: {t.views:,}">'
-            f'<div class="smallfont" style="text-align:right; white-space:nowrap">{_short_date(t.last_post_at, self)}<br />'
+            f'<div class="smallfont" style="text-align:right; white-space:nowrap">{self.dates.spanned(t.last_post_at)}<br />'
             f'by <a href="member.php?{self._s()}find=lastposter&amp;t={t.thread_id}" rel="nofollow">{escape(last_author)}</a></div></td>'
             f'<td class="alt1" align="center"><a href="misc.php?do=whoposted&amp;t={t.thread_id}" onclick="who({t.thread_id}); return false;">'
             f'{t.post_count - 1:,}</a></td><td class="alt2" align="center">{t.views:,}</td></tr>'
@@ -213,7 +190,7 @@ class VB3ForumSite:
             f'<td class="alt2">&nbsp;</td>'
             f'<td class="alt1" id="td_threadtitle_{stub_id}" title=""><div>Moved: '
             f'<a href="{self.thread_href(t)}" id="thread_title_{stub_id}">{escape(t.title)}</a></div>'
-            f'<div class="smallfont"><span style="cursor:pointer" onclick="window.open(\'member.php?{self._s()}u={_uid(t.starter)}\', \'_self\')">'
+            f'<div class="smallfont"><span style="cursor:pointer" onclick="window.open(\'member.php?{self._s()}u={member_id(t.starter)}\', \'_self\')">'
             f'{escape(t.starter)}</span></div></td>'
             f'<td class="alt2" align="center">-</td><td class="alt1" align="center">-</td><td class="alt2" align="center">-</td></tr>'
         )
@@ -243,7 +220,7 @@ class VB3ForumSite:
         head = (
             f'<tr><td class="thead" style="font-weight:normal">\n<!-- status icon and date -->\n'
             f'<a name="post{p.post_id}"><img class="inlineimg" src="images/statusicon/post_old.gif" alt="Old" border="0" /></a>\n'
-            f"{_long_date(p.posted_at, self)}\n<!-- / status icon and date -->\n</td>"
+            f"{self.dates.plain(p.posted_at)}\n<!-- / status icon and date -->\n</td>"
             f'<td class="thead" style="font-weight:normal" align="right">&nbsp;#<a href="showpost.php?{self._s()}p={p.post_id}&amp;postcount={p.position}" '
             f'target="new" rel="nofollow" id="postcount{p.post_id}" name="{p.position}"><strong>{p.position}</strong></a></td></tr>'
         )
@@ -266,7 +243,7 @@ class VB3ForumSite:
         edit = ""
         if p.edited_at:
             edit = (f'<!-- edit note --><div class="smallfont"><hr size="1" style="color:#D1D1E1; background-color:#D1D1E1" />'
-                    f'<em>Last edited by {escape(p.edited_by or "Guest")}; {_edit_date(p.edited_at, self)}.</em></div><!-- / edit note -->')
+                    f'<em>Last edited by {escape(p.edited_by or "Guest")}; {self.dates.edited(p.edited_at)}.</em></div><!-- / edit note -->')
         sig = f"<!-- sig --><div>__________________<br />{escape(p.signature)}</div><!-- / sig -->" if p.signature else ""
         attachments = ""
         if p.attachments:
@@ -286,20 +263,7 @@ class VB3ForumSite:
         )
 
     def _message(self, p: Post) -> str:
-        parts = []
-        if p.quote_of:
-            inner = ""
-            if p.nested_quote_of:
-                inner = self._quote(self.forum.post(p.thread_id, p.nested_quote_of % POST_SLOTS), "")
-            parts.append(self._quote(self.forum.post(p.thread_id, p.quote_of % POST_SLOTS), inner))
-        parts.append(escape(p.text).replace(". ", ".<br />\n", 1))
-        for url in p.images + p.lazy_images:
-            parts.append(f'<br /><img src="{url}" border="0" alt="" />')
-        for url in p.links:
-            parts.append(f' <a href="{url}" target="_blank">parts link</a>')
-        if p.post_id % 7 == 0:
-            parts.append(' <img src="images/smilies/smile.gif" border="0" alt="" title="Smile" class="inlineimg" />')
-        return "".join(parts)
+        return vbulletin_message(self.forum, p, self._quote, smilie="images/smilies/smile.gif")
 
     def _quote(self, quoted: Post, nested: str) -> str:
         by = ""
@@ -314,19 +278,6 @@ class VB3ForumSite:
             f'{by}{nested}<div style="font-style:italic">{text}</div></td></tr></table></div>'
         )
 
-    def _crumbs(self, forum_id: int | None) -> list:
-        if forum_id is None:
-            return []
-        return [(x.title, self.forum_href(x)) for x in self.forum.forum_path(forum_id)]
-
-
-def _uid(name: str) -> int:
-    return 5000 + int(hashlib.md5(name.encode()).hexdigest()[:4], 16)
-
-
-def _encode(page: str) -> bytes:
-    # vBulletin 3 serves ISO-8859-1; characters outside it arrive as numeric character references.
-    return page.encode("iso-8859-1", errors="xmlcharrefreplace")
 
 
 def _error_box(message: str) -> str:
@@ -344,7 +295,7 @@ def _pagenav(page: int, pages: int, href_for) -> str:
                      '<strong>&laquo;</strong> First</a></td>')
     if page > 1:
         cells.append(f'<td class="alt1"><a rel="prev" class="smallfont" href="{href_for(page - 1)}" title="Prev Page">&lt;</a></td>')
-    for n in range(max(1, page - 2), min(pages, page + 2) + 1):
+    for n in pages_around(page, pages):
         cells.append(f'<td class="alt2"><span class="smallfont" title="Showing results"><strong>{n}</strong></span></td>' if n == page
                      else f'<td class="alt1"><a class="smallfont" href="{href_for(n)}" title="Show results">{n}</a></td>')
     if page < pages:
@@ -370,9 +321,8 @@ def _frame(title: str, body: str, crumbs: list, last: str | None, site: VB3Forum
             'src="images/misc/navbits_finallink_ltr.gif" alt="Reload this Page" border="0" /></a> '
             f"<strong>{escape(last)}</strong></td></tr></table>"
         )
-    now = site.now.astimezone(timezone(site.offset)).strftime("%I:%M %p")
-    # The footer prints the zone's standard offset ("GMT -8") all year round.
-    standard = int(datetime(site.now.year, 1, 1, tzinfo=TIMEZONE).utcoffset().total_seconds() // 3600)
+    now = site.dates.clock(site.now)
+    standard = standard_offset_hours(site.now.year, TIMEZONE)
     return (
         '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
         '<html xmlns="http://www.w3.org/1999/xhtml" dir="ltr" lang="en">\n<head>\n'
@@ -385,31 +335,3 @@ def _frame(title: str, body: str, crumbs: list, last: str | None, site: VB3Forum
         f'<div class="smallfont" align="center">All times are GMT {standard}. The time now is <span class="time">{now}</span>.</div>\n'
         "</div></div></div>\n</body>\n</html>\n"
     )
-
-
-def _local(when: datetime, site: VB3ForumSite) -> datetime:
-    return when.astimezone(timezone(site.offset))
-
-
-def _day_word(when: datetime, site: VB3ForumSite) -> str | None:
-    local, today = _local(when, site).date(), _local(site.now, site).date()
-    if local == today:
-        return "Today"
-    if local == today - timedelta(days=1):
-        return "Yesterday"
-    return None
-
-
-def _long_date(when: datetime, site: VB3ForumSite) -> str:
-    word = _day_word(when, site) or _local(when, site).strftime("%m-%d-%Y")
-    return f"{word}, {_local(when, site).strftime('%I:%M %p')}"
-
-
-def _short_date(when: datetime, site: VB3ForumSite) -> str:
-    word = _day_word(when, site) or _local(when, site).strftime("%m-%d-%Y")
-    return f'{word} <span class="time">{_local(when, site).strftime("%I:%M %p")}</span>'
-
-
-def _edit_date(when: datetime, site: VB3ForumSite) -> str:
-    word = _day_word(when, site) or _local(when, site).strftime("%m-%d-%Y")
-    return f'{word} at <span class="time">{_local(when, site).strftime("%I:%M %p")}</span>'

@@ -10,14 +10,14 @@ with the saved pages in fixtures/clubroadster/ by tests/test_renderer_markup_dri
 
 from __future__ import annotations
 
-import hashlib
 import re
-from datetime import datetime, timedelta, timezone
 from html import escape
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from miata_spiders.testing.forumgen import POST_SLOTS, Forum, Post, SyntheticForum, Thread
+from miata_spiders.testing.forumgen import POST_SLOTS, Forum, Post, Thread
+from miata_spiders.testing.render_common import VBulletinSite, latin1, listing_page_rows, member_id, pages_around
+from miata_spiders.testing.render_common import standard_offset_hours, vbulletin_message
 
 HOST = "https://www.clubroadster.net"
 ROOT = "/vb_forum/"
@@ -35,20 +35,12 @@ def slug(title: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-")
 
 
-class VB4ForumSite:
+class VB4ForumSite(VBulletinSite):
     """A ``ForumServer`` site answering clubroadster.net's vBulletin 4 URLs with rendered pages."""
 
     root = ROOT
-
-    def __init__(self, forum: SyntheticForum):
-        self.forum = forum
-        self.now = forum.now
-        self.offset = forum.now.astimezone(TIMEZONE).utcoffset()
-        self.session = hashlib.md5(f"vb4-session-{forum.shape.seed}".encode()).hexdigest()
-
-    @property
-    def expected_post_ids(self):
-        return self.forum.all_post_ids()
+    timezone = TIMEZONE
+    session_salt = "vb4-session"
 
     # --- URLs: relative to <base href>, session id appended as vBulletin 4 does ------------------
     def forum_href(self, f: Forum, page: int = 1) -> str:
@@ -73,19 +65,19 @@ class VB4ForumSite:
             return 200, ROBOTS, {"Content-Type": "text/plain"}
         route = urlsplit(path).path
         if route in (ROOT, ROOT + "forum.php", ROOT + "index.php"):
-            return 200, _encode(self.index_page()), html
+            return 200, latin1(self.index_page()), html
         match = _THREAD_PATH.match(route)
         if match:
             tid, page = int(match["tid"]), int(match["page"] or 1)
             if any(tid in self.forum.thread_ids(f) for f in self.forum.forums.values()) and page <= self.forum.page_count(tid):
-                return 200, _encode(self.thread_page(self.forum.thread(tid), page)), html
+                return 200, latin1(self.thread_page(self.forum.thread(tid), page)), html
         match = _FORUM_PATH.match(route)
         if match:
             f = self.forum.forums.get(int(match["fid"]))
             page = int(match["page"] or 1)
             if f is not None and page <= self.listing_page_count(f):
-                return 200, _encode(self.forum_page(f, page)), html
-        return 404, _encode(_frame(SITE_TITLE, '<div class="blockrow restore">Invalid Thread specified.</div>', [], None, self)), html
+                return 200, latin1(self.forum_page(f, page)), html
+        return 404, latin1(_frame(SITE_TITLE, '<div class="blockrow restore">Invalid Thread specified.</div>', [], None, self)), html
 
     # --- pages ----------------------------------------------------------------------------------
     def index_page(self) -> str:
@@ -115,7 +107,7 @@ class VB4ForumSite:
             lastpost = (
                 '<div class="forumlastpost td"><h4 class="lastpostlabel">Last Post:</h4><div>'
                 f'<p class="lastposttitle"><a href="{self.thread_href(last)}&amp;goto=newpost" class="threadtitle">{escape(last.title[:30])}</a></p>'
-                f'<p class="lastpostdate">{_short_date(last.last_post_at, self)}</p></div></div>'
+                f'<p class="lastpostdate">{self.dates.spanned(last.last_post_at)}</p></div></div>'
             )
         return (
             f'<li id="forum{f.forum_id}" class="forumbit_post old L2"><div class="forumrow table"><div class="foruminfo td">'
@@ -127,22 +119,10 @@ class VB4ForumSite:
             f"{lastpost}</div></li>"
         )
 
-    def listing_page_count(self, f: Forum) -> int:
-        per = self.forum.shape.threads_per_page
-        stickies = sum(1 for t in self.forum.listing(f) if t.sticky)
-        normal = len(self.forum.listing(f)) - stickies + (1 if self.forum.moved_stub(f) else 0)
-        return max(1, -(-normal // per))
-
     def forum_page(self, f: Forum, page: int) -> str:
-        listing = self.forum.listing(f)
-        stickies = [t for t in listing if t.sticky]
-        normal: list = [t for t in listing if not t.sticky]
-        stub = self.forum.moved_stub(f)
-        if stub is not None:
-            normal.insert(min(1, len(normal)), ("moved", stub))
-        per = self.forum.shape.threads_per_page
+        stickies = [t for t in self.forum.listing(f) if t.sticky]
         rows = []
-        for entry in normal[(page - 1) * per: page * per]:
+        for entry in listing_page_rows(self.forum, f, page):
             rows.append(self._moved_threadbit(entry[1]) if isinstance(entry, tuple) else self._threadbit(entry))
         subforums = ""
         if f.children:
@@ -173,7 +153,7 @@ class VB4ForumSite:
                          + " ".join(f'<span><a href="{self.thread_href(t, n)}">{n}</a></span>' for n in range(1, min(pages, 4) + 1))
                          + "</dd></dl>")
         last_author = self.forum.author_name(t.thread_id, t.post_count)
-        starter_uid = _uid(t.starter)
+        starter_uid = member_id(t.starter)
         return (
             f'<li class="threadbit hot" id="thread_{t.thread_id}"><div class="rating0 {"sticky" if sticky else "nonsticky"}">'
             f'<div class="threadinfo" title="{escape(t.title[:80])}"><a class="threadstatus" rel="vB::AJAX"></a><div class="inner">'
@@ -182,14 +162,14 @@ class VB4ForumSite:
             + f'<a class="title" href="{self.thread_href(t)}" id="thread_title_{t.thread_id}">{escape(t.title)}</a></h3>'
             f'<div class="threadmeta"><div class="author"><span class="label">Started by&nbsp;'
             f'<a href="{self.member_href(t.starter, starter_uid)}" class="username understate">{escape(t.starter)}</a>,&nbsp;'
-            f'{_plain_date(t.created_at, self)}</span>{minipages}</div></div></div></div>'
+            f'{self.dates.date(t.created_at)}</span>{minipages}</div></div></div></div>'
             f'<ul class="threadstats td alt" title=""><li>Replies: <a href="misc.php?do=whoposted&amp;t={t.thread_id}" '
             f'onclick="who({t.thread_id}); return false;" class="understate">{t.post_count - 1:,}</a></li>'
             f"<li>Views: {t.views:,}</li></ul>"
             '<dl class="threadlastpost td"><dt class="lastpostby hidden">Last Post By</dt>'
-            f'<dd><div class="popupmenu memberaction"><a class="username offline popupctrl" href="{self.member_href(last_author, _uid(last_author))}">'
+            f'<dd><div class="popupmenu memberaction"><a class="username offline popupctrl" href="{self.member_href(last_author, member_id(last_author))}">'
             f"<strong>{escape(last_author)}</strong></a></div></dd>"
-            f'<dd>{_long_date(t.last_post_at, self)} <a href="{self.thread_href(t)}&amp;p={t.thread_id * POST_SLOTS + t.post_count}" '
+            f'<dd>{self.dates.spanned(t.last_post_at, ",&nbsp;")} <a href="{self.thread_href(t)}&amp;p={t.thread_id * POST_SLOTS + t.post_count}" '
             'class="lastpostdate understate" title="Go to last post"><img src="images/buttons/lastpost-right.png" alt="Go to last post" /></a></dd>'
             "</dl></div></li>"
         )
@@ -202,7 +182,7 @@ class VB4ForumSite:
             '<div class="threadinfo" title=""><a class="threadstatus" rel="vB::AJAX"></a><div class="inner"><h3 class="threadtitle">'
             f'<span class="prefix understate">Moved: </span><a class="title" href="{self.thread_href(t)}" id="thread_title_{stub_id}">'
             f'{escape(t.title)}</a></h3><div class="threadmeta"><div class="author"><span class="label">Started by&nbsp;'
-            f'<a href="{self.member_href(t.starter, _uid(t.starter))}" class="username understate">{escape(t.starter)}</a></span>'
+            f'<a href="{self.member_href(t.starter, member_id(t.starter))}" class="username understate">{escape(t.starter)}</a></span>'
             '</div></div></div></div><ul class="threadstats td alt" title=""><li>Replies: -</li><li>Views: -</li></ul>'
             '<dl class="threadlastpost td"><dt class="lastpostby hidden">Last Post By</dt><dd>-</dd></dl></div></li>'
         )
@@ -228,7 +208,7 @@ class VB4ForumSite:
 
     def _postbit(self, p: Post, t: Thread) -> str:
         head = (
-            f'<div class="posthead"><span class="postdate old"><span class="date">{_long_date(p.posted_at, self)}</span></span>'
+            f'<div class="posthead"><span class="postdate old"><span class="date">{self.dates.spanned(p.posted_at, ",&nbsp;")}</span></span>'
             f'<span class="nodecontrols"><a name="post{p.post_id}" href="{self.thread_href(t)}&amp;p={p.post_id}&amp;viewfull=1#post{p.post_id}" '
             f'class="postcounter">#{p.position}</a><a id="postcount{p.post_id}" name="{p.position}"></a></span></div>'
         )
@@ -257,7 +237,7 @@ class VB4ForumSite:
                       f"<ul>{items}</ul></fieldset></div>")
         if p.edited_at:
             after += (f'<blockquote class="postcontent lastedited">Last edited by {escape(p.edited_by or "Guest")}; '
-                      f"{_edit_date(p.edited_at, self)}.</blockquote>")
+                      f"{self.dates.edited(p.edited_at)}.</blockquote>")
         if p.signature:
             after += f'<blockquote class="signature restore"><div class="signaturecontainer">{escape(p.signature)}</div></blockquote>'
         return (
@@ -268,20 +248,7 @@ class VB4ForumSite:
         )
 
     def _message(self, p: Post) -> str:
-        parts = []
-        if p.quote_of:
-            inner = ""
-            if p.nested_quote_of:
-                inner = self._quote(self.forum.post(p.thread_id, p.nested_quote_of % POST_SLOTS), "")
-            parts.append(self._quote(self.forum.post(p.thread_id, p.quote_of % POST_SLOTS), inner))
-        parts.append(escape(p.text).replace(". ", ".<br />\n", 1))
-        for url in p.images + p.lazy_images:
-            parts.append(f'<br /><img src="{url}" border="0" alt="" />')
-        for url in p.links:
-            parts.append(f' <a href="{url}" target="_blank">parts link</a>')
-        if p.post_id % 7 == 0:
-            parts.append(' <img src="images/smilies/smile.png" border="0" alt="" title="Smile" class="inlineimg" />')
-        return "".join(parts)
+        return vbulletin_message(self.forum, p, self._quote, smilie="images/smilies/smile.png")
 
     def _quote(self, quoted: Post, nested: str) -> str:
         text = "" if quoted.deleted else escape(quoted.text)
@@ -295,18 +262,6 @@ class VB4ForumSite:
         return ('<div class="bbcode_container"><div class="bbcode_quote"><div class="quote_container">'
                 f'<div class="bbcode_quote_container"></div>{content}</div></div></div>')
 
-    def _crumbs(self, forum_id: int | None) -> list:
-        if forum_id is None:
-            return []
-        return [(x.title, self.forum_href(x)) for x in self.forum.forum_path(forum_id)]
-
-
-def _uid(name: str) -> int:
-    return 5000 + int(hashlib.md5(name.encode()).hexdigest()[:4], 16)
-
-
-def _encode(page: str) -> bytes:
-    return page.encode("iso-8859-1", errors="xmlcharrefreplace")
 
 
 def _pagination(page: int, pages: int, href_for, key: str, ident: int) -> str:
@@ -317,7 +272,7 @@ def _pagination(page: int, pages: int, href_for, key: str, ident: int) -> str:
     if page > 1:
         spans.append(f'<span class="prev_next"><a rel="prev" href="{href_for(page - 1)}" title="Prev Page">'
                      '<img src="images/pagination/previous-left.png" alt="Previous" /></a></span>')
-    for n in range(max(1, page - 2), min(pages, page + 2) + 1):
+    for n in pages_around(page, pages):
         spans.append(f'<span class="selected"><a href="javascript://" title="Results">{n}</a></span>' if n == page
                      else f'<span><a href="{href_for(n)}" title="Show results">{n}</a></span>')
     if page < pages:
@@ -333,8 +288,8 @@ def _frame(title: str, body: str, crumbs: list, last: str | None, site: VB4Forum
     items += [f'<li class="navbit"><a href="{href}">{escape(name)}</a></li>' for name, href in crumbs]
     if last is not None:
         items.append(f'<li class="navbit lastnavbit"><span> {escape(last)}</span></li>')
-    now = site.now.astimezone(timezone(site.offset)).strftime("%I:%M %p")
-    standard = int(datetime(site.now.year, 1, 1, tzinfo=TIMEZONE).utcoffset().total_seconds() // 3600)
+    now = site.dates.clock(site.now)
+    standard = standard_offset_hours(site.now.year, TIMEZONE)
     link = f'<link rel="canonical" href="{canonical}" />\n' if canonical else ""
     return (
         '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
@@ -348,35 +303,3 @@ def _frame(title: str, body: str, crumbs: list, last: str | None, site: VB4Forum
         f'<div id="footer_time" class="shade footer_time">All times are GMT {standard}. The time now is <span class="time">{now}</span>.</div>\n'
         "</div>\n</body>\n</html>\n"
     )
-
-
-def _local(when: datetime, site: VB4ForumSite) -> datetime:
-    return when.astimezone(timezone(site.offset))
-
-
-def _day_word(when: datetime, site: VB4ForumSite) -> str | None:
-    local, today = _local(when, site).date(), _local(site.now, site).date()
-    if local == today:
-        return "Today"
-    if local == today - timedelta(days=1):
-        return "Yesterday"
-    return None
-
-
-def _long_date(when: datetime, site: VB4ForumSite) -> str:
-    word = _day_word(when, site) or _local(when, site).strftime("%m-%d-%Y")
-    return f'{word},&nbsp;<span class="time">{_local(when, site).strftime("%I:%M %p")}</span>'
-
-
-def _plain_date(when: datetime, site: VB4ForumSite) -> str:
-    return _local(when, site).strftime("%m-%d-%Y")
-
-
-def _short_date(when: datetime, site: VB4ForumSite) -> str:
-    word = _day_word(when, site) or _local(when, site).strftime("%m-%d-%Y")
-    return f'{word} <span class="time">{_local(when, site).strftime("%I:%M %p")}</span>'
-
-
-def _edit_date(when: datetime, site: VB4ForumSite) -> str:
-    word = _day_word(when, site) or _local(when, site).strftime("%m-%d-%Y")
-    return f'{word} at <span class="time">{_local(when, site).strftime("%I:%M %p")}</span>'

@@ -32,6 +32,8 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from miata_spiders.testing.forumgen import POST_SLOTS, Forum, Post, SyntheticForum, Thread
+from miata_spiders.testing.render_common import DAY_WORDS, SyntheticSite, days_ago, expected_quotes, listing_page_rows
+from miata_spiders.testing.render_common import pages_around, quotes_html
 
 HOST = "https://www.mx5nutz.com"
 BOARD_TZ = ZoneInfo("Europe/London")
@@ -59,31 +61,22 @@ def member_url(name: str, user_id: int) -> str:
     return f"/members/{re.sub(r'[^a-z0-9_]+', '-', name.lower()).strip('-')}.{user_id}/"
 
 
-class XenForoForumSite:
+class XenForoForumSite(SyntheticSite):
     """A ``ForumServer`` site: answers paths of XenForo 2's friendly-URL scheme with rendered pages."""
 
     def __init__(self, forum: SyntheticForum, host: str = HOST, board_tz=BOARD_TZ):
-        self.forum = forum
-        self.now = forum.now
+        super().__init__(forum)
         self.host = host.rstrip("/")
         self.tz = board_tz
         # (visible posts in order, {post position: (visible number or None, page)}) per thread.
         self._layout = lru_cache(maxsize=4096)(self._compute_layout)
 
     # --- ground truth -----------------------------------------------------------------------------
-    @property
-    def expected_post_ids(self):
-        return self.forum.all_post_ids()
-
     def expected_row(self, post: Post) -> dict:
         """The dataset fields a complete crawl must store for ``post``, as XenForo shows it."""
         number, page = self._layout(post.thread_id)[1][post.position]
         shown = not post.deleted
-        quotes = []
-        if shown and post.quote_of:
-            for quoted_id in filter(None, (post.quote_of, post.nested_quote_of)):
-                quoted = self.forum.post(post.thread_id, quoted_id % POST_SLOTS)
-                quotes.append({"author": quoted.author or quoted.guest_name, "post_id": str(quoted_id)})
+        quotes = expected_quotes(self.forum, post) if shown else []
         edited_by = None
         if post.edited_at and shown:
             edited_by = post.author if post.edited_by else None  # else "Last edited by a moderator"
@@ -266,23 +259,7 @@ class XenForoForumSite:
             f'<div class="node-stats">{stats("rows")}</div>{extra}</div>\n</div>'
         )
 
-    def listing_page_count(self, f: Forum) -> int:
-        normal = self._normal_entries(f)
-        return max(1, math.ceil(len(normal) / self.forum.shape.threads_per_page))
-
-    def _normal_entries(self, f: Forum) -> list:
-        """Non-sticky rows, newest last post first; a redirect row sits where the move left it.
-
-        The order is the model's (by last post); computing every thread's last *visible* post would cost
-        a pass over the whole forum per page. They differ only for a thread whose last post is deleted."""
-        entries: list = [t for t in self.forum.listing(f) if not t.sticky]
-        stub = self.forum.moved_stub(f)
-        if stub is not None:
-            entries.insert(min(1, len(entries)), ("redirect", stub))
-        return entries
-
     def forum_page(self, f: Forum, page: int) -> str:
-        per = self.forum.shape.threads_per_page
         pages = self.listing_page_count(f)
         rows = []
         if page == 1:  # XenForo shows sticky threads on the first page only, above the others
@@ -290,7 +267,9 @@ class XenForoForumSite:
             if stickies:
                 rows.append('<div class="structItemContainer-group structItemContainer-group--sticky">'
                             + "".join(self._thread_row(t, sticky=True) for t in stickies) + "</div>")
-        normal = self._normal_entries(f)[(page - 1) * per: page * per]
+        # Rows in the model's order (by last post); computing every thread's last *visible* post would cost
+        # a pass over the whole forum per page. They differ only for a thread whose last post is deleted.
+        normal = listing_page_rows(self.forum, f, page)
         rows.append('<div class="structItemContainer-group js-threadList">' + "".join(
             self._redirect_row(e[1]) if isinstance(e, tuple) else self._thread_row(e) for e in normal) + "</div>")
         subforums = ""
@@ -507,12 +486,7 @@ class XenForoForumSite:
         )
 
     def _bb_body(self, p: Post) -> str:
-        parts = []
-        if p.quote_of:
-            inner = ""
-            if p.nested_quote_of:
-                inner = self._quote(self.forum.post(p.thread_id, p.nested_quote_of % POST_SLOTS), "")
-            parts.append(self._quote(self.forum.post(p.thread_id, p.quote_of % POST_SLOTS), inner))
+        parts = [quotes_html(self.forum, p, self._quote)]
         parts.append(escape(p.text).replace(". ", ".<br />\n", 1))
         for url in p.images:
             proxied = f"/proxy.php?image={quote(url, safe='')}&amp;hash={p.post_id:x}"
@@ -697,12 +671,9 @@ def _relative_date(when: datetime, now: datetime, tz) -> str:
     if 0 <= ago < 3600:
         minutes = int(ago // 60)
         return "1 minute ago" if minutes == 1 else f"{minutes} minutes ago"
-    local, today = when.astimezone(tz), now.astimezone(tz).date()
-    days = (today - local.date()).days
-    if days == 0:
-        return f"Today at {local:%H:%M}"
-    if days == 1:
-        return f"Yesterday at {local:%H:%M}"
+    local, days = when.astimezone(tz), days_ago(when, now, tz)
+    if days in DAY_WORDS:
+        return f"{DAY_WORDS[days]} at {local:%H:%M}"
     if 1 < days < 7:
         return f"{local:%A} at {local:%H:%M}"
     return _date_string(when, tz)
@@ -712,7 +683,7 @@ def _page_nav(page: int, pages: int, path_for) -> str:
     """XenForo's page navigation: the first and last pages and two either side of the current one."""
     if pages <= 1:
         return ""
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    shown = sorted({1, pages, *pages_around(page, pages)})
 
     def item(n: int) -> str:
         kind = {page: "pageNav-page--current ", page - 1: "pageNav-page--earlier", page + 1: "pageNav-page--later"}
