@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 from miata_spiders.dates import DateResolver
+from miata_spiders.engines.base import ForumEngine
 from miata_spiders.engines.records import ListingPage, ThreadPage
 from miata_spiders.items import PostItem
 
@@ -47,7 +48,7 @@ NO_POSTS = "thread page without posts"
 NO_THREAD_ID = "no thread id on the page or in its URL"
 
 
-def page_records(response, engine, *, site: str, dates: DateResolver, unbase: Unbase = same_url,
+def page_records(response, engine: ForumEngine | None, *, site: str, dates: DateResolver, unbase: Unbase = same_url,
                  request_for: Literal["thread", "listing", "unknown"] = "unknown",
                  thread_url: str | None = None, listed_thread_id: str | None = None) -> PageRecords:
     """The records of ``response`` (a Scrapy ``Response``, or an ``HtmlResponse`` built from saved bytes).
