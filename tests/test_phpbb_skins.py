@@ -358,3 +358,72 @@ def test_author_line_without_the_raquo():
                                    f"{BOARD}/viewtopic.php?t=77", DateResolver(now=NOW))
     assert page.posts[0].posted_at == datetime(2016, 1, 4, 22, 52, tzinfo=timezone.utc)
     assert page.unparsed_dates == 0
+
+
+def subsilver2_topic_row(topic_id, title, author, replies, views, last, folder="topic_read", prefix=""):
+    return f"""<tr>
+<td class="row1" width="25" align="center"><img src="./styles/subsilver2/imageset/{folder}.gif" width="19" height="18" alt="No unread posts" title="No unread posts" /></td>
+<td class="row1">{prefix}<a title="Posted: Sat Jan 02, 2016 9:00 am" href="./viewtopic.php?f=4&amp;t={topic_id}" class="topictitle">{title}</a></td>
+<td class="row2" width="130" align="center"><p class="topicauthor"><a href="./memberlist.php?mode=viewprofile&amp;u=61">{author}</a></p></td>
+<td class="row1" width="50" align="center"><p class="topicdetails">{replies}</p></td>
+<td class="row2" width="50" align="center"><p class="topicdetails">{views}</p></td>
+<td class="row1" width="140" align="center"><p class="topicdetails" style="white-space: nowrap;">{last}</p>
+<p class="topicdetails"><a href="./memberlist.php?mode=viewprofile&amp;u=77">miatamike</a> <a href="./viewtopic.php?f=4&amp;t={topic_id}&amp;p=3104#p3104"><img src="./styles/subsilver2/imageset/icon_topic_latest.gif" alt="View the latest post" /></a></p></td>
+</tr>"""
+
+
+SUBSILVER2_VIEWFORUM = f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml" dir="ltr" lang="en-gb" xml:lang="en-gb">
+<head><title>Roadster Garage &bull; View forum - Hood &amp; Body</title></head>
+<body class="ltr"><div id="wrapcentre">
+<table class="tablebg" width="100%" cellspacing="1" cellpadding="0"><tr><td class="row1">
+<p class="breadcrumbs"><a href="./index.php">Board index</a> <strong>&#187;</strong> <a href="./viewforum.php?f=2">Workshop</a> <strong>&#187;</strong> <a href="./viewforum.php?f=4">Hood &amp; Body</a></p>
+<p class="datetime">All times are UTC - 5 hours [ <abbr title="Daylight Saving Time">DST</abbr> ]</p>
+</td></tr></table>
+<table class="tablebg" cellspacing="1" width="100%">
+<tr><td class="cat" colspan="5" align="right">&nbsp;</td></tr>
+<tr><th colspan="2">&nbsp;Forum&nbsp;</th><th width="50">&nbsp;Topics&nbsp;</th><th width="50">&nbsp;Posts&nbsp;</th><th>&nbsp;Last post&nbsp;</th></tr>
+<tr><td class="row1" width="50" align="center"><img src="./styles/subsilver2/imageset/forum_read.gif" alt="No unread posts" /></td>
+<td class="row1" width="100%"><a class="forumlink" href="./viewforum.php?f=9">Soft tops</a><p class="forumdesc">Frames, seals, latches</p>
+<p class="forumdesc"><strong>Subforum:</strong> <a href="./viewforum.php?f=11" class="subforum read" title="No unread posts">Hard tops</a></p></td>
+<td class="row2" align="center"><p class="topicdetails">12</p></td><td class="row2" align="center"><p class="topicdetails">140</p></td>
+<td class="row2" align="center" nowrap="nowrap"><p class="topicdetails">Mon Jan 04, 2016 10:52 pm</p></td></tr>
+<tr><td class="row1" width="50" align="center"><img src="./styles/subsilver2/imageset/forum_link.gif" alt="Forum link" /></td>
+<td class="row1"><a class="forumlink" href="./viewforum.php?f=12">Parts shop</a><p class="forumdesc">Goes elsewhere</p></td>
+<td class="row2" colspan="3" align="center"><span class="genmed">Redirects: 40</span></td></tr>
+</table>
+<div id="pageheader"><h2><a class="titles" href="./viewforum.php?f=4">Hood &amp; Body</a></h2></div>
+<div id="pagecontent">
+<table width="100%" cellspacing="1"><tr>
+<td class="nav" valign="middle" nowrap="nowrap">&nbsp;Page <strong>1</strong> of <strong>2</strong><br /></td>
+<td class="gensmall" nowrap="nowrap">&nbsp;[ 28 topics ]&nbsp;</td>
+<td class="gensmall" width="100%" align="right" nowrap="nowrap"><b><a href="#" onclick="jumpto(); return false;" title="Click to jump to page…">Goto page</a> <strong>1</strong><span class="page-sep">, </span><a href="./viewforum.php?f=4&amp;start=25">2</a>&nbsp;<a href="./viewforum.php?f=4&amp;start=25">Next</a></b></td>
+</tr></table>
+<table class="tablebg" width="100%" cellspacing="1">
+<tr><td class="cat" colspan="6"><table width="100%" cellspacing="0"><tr class="nav"><td valign="middle">&nbsp;</td></tr></table></td></tr>
+<tr><th colspan="2">&nbsp;Topics&nbsp;</th><th>&nbsp;Author&nbsp;</th><th>&nbsp;Replies&nbsp;</th><th>&nbsp;Views&nbsp;</th><th>&nbsp;Last post&nbsp;</th></tr>
+<tr><td class="row3" colspan="6"><b class="gensmall">Announcements</b></td></tr>
+{subsilver2_topic_row("30", "Read this before posting", "hainz", "0", "1,204", "Fri Jan 01, 2016 8:00 am", folder="announce_read")}
+<tr><td class="row3" colspan="6"><b class="gensmall">Topics</b></td></tr>
+{subsilver2_topic_row("31", "Soft top won't latch", "hainz", "31", "988", "Tue Jan 05, 2016 8:15 am")}
+{subsilver2_topic_row("29", "Rust under the boot seal", "hainz", "4", "77", "Sun Jan 03, 2016 6:00 pm", folder="topic_moved", prefix="<b>Moved:</b> ")}
+</table></div></div></body></html>"""
+
+
+def test_subsilver2_viewforum_page():
+    url = "http://garage.roadster.example/phpBB3/viewforum.php?f=4"
+    listing_page = response(SUBSILVER2_VIEWFORUM, url)
+    assert phpbb.page_kind(listing_page) == "listing"
+    listing = phpbb.parse_listing_page(listing_page, url, DateResolver(now=NOW))
+    assert (listing.forum_id, listing.title, listing.forum_path, listing.page) == (
+        "4", "Hood & Body", ["Workshop", "Hood & Body"], 1)
+    assert listing.next_page == "http://garage.roadster.example/phpBB3/viewforum.php?f=4&start=25"
+    # The link forum (no topic counts) only redirects off the board.
+    assert [(f.forum_id, f.title) for f in listing.forums] == [("9", "Soft tops"), ("11", "Hard tops")]
+    announce, latch, moved = listing.threads
+    assert (announce.thread_id, announce.sticky, announce.view_count) == ("30", True, 1204)
+    assert (latch.thread_id, latch.title, latch.author, latch.reply_count, latch.view_count, latch.sticky) == (
+        "31", "Soft top won't latch", "hainz", 31, 988, False)
+    assert latch.url == "http://garage.roadster.example/phpBB3/viewtopic.php?t=31"
+    assert latch.last_post_at == datetime(2016, 1, 5, 12, 15, tzinfo=timezone.utc)  # UTC-5 + DST
+    assert (moved.thread_id, moved.moved, moved.reply_count, moved.last_post_at) == ("29", True, None, None)

@@ -16,6 +16,8 @@ subclass), not a copy of the parser:
   "All times are <span title="Europe/London">UTC+01:00</span>" (3.1+);
 - pagination: "Page <strong>2</strong> of ..." with bare links (3.0) or ``li.active``/``a[rel=next]`` (3.1+).
 
+subsilver2's index and viewforum tables are read too.
+
 phpBB prints no post numbers, so a post's position is the page's ``start`` offset plus its index on
 the page. A login form served in place of a page (the board or forum requires login) is no page of
 ours: ``page_kind`` returns None for it.
@@ -218,7 +220,7 @@ def _date_before_count(text: str, dates: DateResolver) -> datetime | None:
 
 # --- Post fields ---------------------------------------------------------------------------------
 
-_MEMBER_LINK = f"a[contains(@href, 'memberlist.php') and contains(@href, 'u=')][normalize-space(.)]"
+_MEMBER_LINK = "a[contains(@href, 'memberlist.php') and contains(@href, 'u=')][normalize-space(.)]"
 _USERNAME = f"*[{_cls('username')} or {_cls('username-coloured')}]"
 
 # Precise paths first (prosilver: div.post > div.inner > div.postbody > ...), then any depth in the post.
@@ -577,7 +579,8 @@ _THREAD_TITLES = (xpath(f"/descendant::h2[{_cls('topic-title')}]"), xpath("/desc
                   xpath("/descendant::div[@id='pageheader']/h2"))
 _TITLE = xpath("/descendant::title")
 _LOGIN_FORM = xpath("/descendant::form[@id='login'] | /descendant::form[contains(@action, 'mode=login')][descendant::input[@type='password']]")
-_TOPIC_ROWS_ANY = xpath(f"/descendant::ul[{_cls('topiclist')}]/descendant::a[{_cls('topictitle')} or {_cls('forumtitle')}]")
+_TOPIC_ROWS_ANY = xpath(f"/descendant::ul[{_cls('topiclist')}]/descendant::a[{_cls('topictitle')} or {_cls('forumtitle')}]"
+                        f" | /descendant::table[{_cls('tablebg')}]/descendant::a[{_cls('topictitle')} or {_cls('forumlink')}]")
 _BODY_CLASS = xpath("/descendant::body[@id='phpbb']/@class")
 # What every phpBB page has, whatever its style: prosilver's <body id="phpbb">, or phpBB's own script
 # names in its links. Forumotion copies prosilver's post markup (div#p{id}.post, p.author) but not these.
@@ -677,14 +680,16 @@ def _thread_title(root) -> str | None:
 
 # --- Listing pages (index and viewforum) ---------------------------------------------------------
 
-_OWN_FORUM_LINK = xpath(f"/descendant::h2[{_cls('forum-title')}]/a/@href | /descendant::div[@id='page-body']/h2/a/@href")
+_OWN_FORUM_LINK = xpath(f"/descendant::h2[{_cls('forum-title')}]/a/@href | /descendant::div[@id='page-body']/h2/a/@href"
+                        " | /descendant::div[@id='pageheader']/h2/a/@href")
 _FORUM_LINKS = xpath(
     f"/descendant::ul[{_cls('topiclist')}]/li[{_cls('header')}]/descendant::a[contains(@href, 'viewforum.php')]"
     f" | /descendant::ul[{_cls('forums')}]/li[{_cls('row')}][descendant::dd[{_cls('topics')}]]"
     f"/descendant::a[{_cls('forumtitle')} or {_cls('subforum')}]"
 )
 _TOPIC_ROWS = xpath(f"/descendant::ul[{_cls('topics')}]/li[{_cls('row')}][descendant::a[{_cls('topictitle')}]]")
-_LISTING_TITLES = (xpath(f"/descendant::h2[{_cls('forum-title')}]"), xpath("/descendant::div[@id='page-body']/h2"))
+_LISTING_TITLES = (xpath(f"/descendant::h2[{_cls('forum-title')}]"), xpath("/descendant::div[@id='page-body']/h2"),
+                   xpath("/descendant::div[@id='pageheader']/h2"))
 _ROW_TITLE = xpath(f"descendant::a[{_cls('topictitle')}]")
 _ROW_FOLDER = xpath("./dl/@class | ./dl/@style | ./dl/dt/@title")
 _ROW_LAST = xpath(f"descendant::dd[{_cls('lastpost')}]")
@@ -737,6 +742,41 @@ def _topic_author(row, link, cell) -> str | None:
         return text_of(name) or None
     match = _STARTER_TEXT.search(text_of(scope).split(text_of(link), 1)[-1])
     return match.group(1).strip() if match else None
+
+
+# subsilver2 listings: forum rows (``a.forumlink`` with the topic/post counts in ``p.topicdetails``;
+# a link forum has none), sub-forum links in ``p.forumdesc``, category headers ``td.cat > h4 > a``;
+# topic rows (``a.topictitle``, ``p.topicauthor``, then replies, views and last-post date in
+# ``p.topicdetails``; the folder image names sticky, announcement and moved topics).
+_SS_FORUM_LINKS = xpath(
+    f"/descendant::table[{_cls('tablebg')}]/tr[td/p[{_cls('topicdetails')}]]/td/descendant::a[{_cls('forumlink')} or {_cls('subforum')}]"
+    f" | /descendant::table[{_cls('tablebg')}]/tr/td[{_cls('cat')}]/h4/a[contains(@href, 'viewforum.php')]"
+)
+_SS_TOPIC_ROWS = xpath(f"/descendant::table[{_cls('tablebg')}]/tr[td/a[{_cls('topictitle')}]]")
+_SS_ROW_TITLE = xpath(f"./td/a[{_cls('topictitle')}]")
+_SS_ROW_AUTHOR = xpath(f"./td/p[{_cls('topicauthor')}]")
+_SS_ROW_DETAILS = xpath(f"./td/p[{_cls('topicdetails')}]")
+_SS_ROW_FOLDER = xpath("./td[1]/img/@src | ./td[1]/img/@title | ./td/b/text()")
+
+
+def _subsilver2_thread_row(row, base: str, dates: DateResolver) -> ThreadLink:
+    link = _SS_ROW_TITLE(row)[0]
+    href = canonical_url(urljoin(base, link.get("href", "")))
+    folder = " ".join(_SS_ROW_FOLDER(row))
+    moved = "topic_moved" in folder or "Moved" in folder
+    details = [text_of(cell) for cell in _SS_ROW_DETAILS(row)]
+    author = first(_SS_ROW_AUTHOR(row))
+    return ThreadLink(
+        thread_id=thread_id_from_url(href),
+        title=text_of(link),
+        url=href,
+        author=text_of(author) or None if author is not None else None,
+        reply_count=None if moved or len(details) < 1 else to_int(details[0]),
+        view_count=None if moved or len(details) < 2 else to_int(details[1]),
+        last_post_at=None if moved or len(details) < 3 else _parse_date(details[2], dates),
+        sticky="sticky_" in folder or "announce_" in folder,
+        moved=moved,
+    )
 
 
 # --- The engine ----------------------------------------------------------------------------------
@@ -831,12 +871,14 @@ class PhpbbEngine(ForumEngine):
         dates = dates.with_tz(timezone_from_footer(page))
         own_id = forum_id_from_url(url) or forum_id_from_url(first(_OWN_FORUM_LINK(root)))
         forums = []
-        for link in _FORUM_LINKS(root):
+        for link in _FORUM_LINKS(root) + _SS_FORUM_LINKS(root):
             href = canonical_url(urljoin(base, link.get("href", "")))
             forum_id, title = forum_id_from_url(href), text_of(link)
             if forum_id and title:
                 forums.append(ForumLink(forum_id=forum_id, title=title, url=href))
-        threads = [thread for thread in (_thread_row(row, base, dates) for row in _TOPIC_ROWS(root)) if thread.thread_id]
+        threads = [_thread_row(row, base, dates) for row in _TOPIC_ROWS(root)]
+        threads += [_subsilver2_thread_row(row, base, dates) for row in _SS_TOPIC_ROWS(root)]
+        threads = [thread for thread in threads if thread.thread_id]
         blocks = _pagination_blocks(root)
         number = _paging(root, url, blocks)[0]
         title = None
