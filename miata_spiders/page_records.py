@@ -72,7 +72,8 @@ def page_records(response, engine: ForumEngine | None, *, site: str, dates: Date
         return PageRecords("unrecognised", url, problem=NO_LAYOUT)
     page = engine.parse_thread_page(response, url, dates)
     if not page.posts:
-        return PageRecords("unrecognised", url, thread=page, problem=NO_POSTS)
+        # Neither a listing nor a thread to the engine, unless the request said "thread".
+        return PageRecords("unrecognised", url, thread=page, problem=NO_LAYOUT if kind is None else NO_POSTS)
     page.thread_id = page.thread_id or listed_thread_id or engine.thread_id_from_url(url)
     if page.thread_id is None:
         return PageRecords("unrecognised", url, thread=page, problem=NO_THREAD_ID)

@@ -57,12 +57,11 @@ def test_a_listing_page_gives_its_threads_and_no_posts():
     assert "61234" in [thread.thread_id for thread in records.listing.threads]
 
 
-def test_what_a_page_of_no_known_layout_is_depends_on_what_was_asked_for():
+def test_a_page_of_no_known_layout_is_named_as_such_unless_a_thread_was_asked_for():
     blank = mirrored(THREAD_PATH, "", body=b"<html><body><p>Down for maintenance</p></body></html>")
-    as_listing = page_records(blank, ENGINE, site="miataturbo", dates=DATES, request_for="listing")
-    as_cache_entry = page_records(blank, ENGINE, site="miataturbo", dates=DATES)
-    assert (as_listing.kind, as_listing.problem) == ("unrecognised", NO_LAYOUT)
-    assert (as_cache_entry.kind, as_cache_entry.problem) == ("unrecognised", NO_POSTS)
+    problems = {request_for: page_records(blank, ENGINE, site="miataturbo", dates=DATES, request_for=request_for).problem
+                for request_for in ("listing", "unknown", "thread")}
+    assert problems == {"listing": NO_LAYOUT, "unknown": NO_LAYOUT, "thread": NO_POSTS}
 
 
 def test_a_thread_id_missing_from_page_and_url_comes_from_the_listing_row_or_the_page_is_refused():
