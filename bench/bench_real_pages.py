@@ -9,8 +9,11 @@ Pages: every page of ../shared/reference-html/pages.json that is not marked ``"e
 warm-up, ``time.perf_counter``, garbage collector off while timing (``common.best_times``; the thread's
 CPU time of the best round is kept too: on a machine loaded past its cores it is the steadier figure):
 
-- *ours*: what the spider does with a thread page: a Scrapy ``HtmlResponse`` from the bytes, engine
-  detection, the engine's thread parse and the ``PostItem``s (``spider_path``);
+- *ours*: what the spider does with each thread page: a Scrapy ``HtmlResponse`` from the bytes, the
+  engine's thread parse and the ``PostItem``s (``spider_path``); the engine is known, as in a crawl (a
+  site declares it, or the generic spider detects it once from the first page);
+- *ours + detection*: the same with the forum software detected from each page, as ``miata parse`` does
+  and as forumscraper does;
 - *lxml bare*: ``lxml.html.fromstring`` of the bytes (and ``lxml.etree.HTML`` beside it), the floor;
 - *bs4 bare*: ``BeautifulSoup(bytes, "html.parser")``, and with the ``lxml`` tree builder;
 - *forumscraper*: ``Extractor().get_thread(url, rq=html)`` (identify the software, parse the thread
@@ -48,18 +51,20 @@ TARGETS = {"times_lxml_bare": 3.0, "vs_forumscraper": 5.0, "vs_bs4": 12.0}
 
 # --- the code measured ---------------------------------------------------------------------------
 
-def spider_path():
+def spider_path(detect_each_page: bool = False):
     """``extract(page) -> (posts, next_page)``: the spider's per-thread-page work through the project's
-    public entry points: a Scrapy ``HtmlResponse``, engine detection, the page's records (thread parse
-    and ``PostItem``s). The one place to adapt if those entry points move."""
+    public entry points: a Scrapy ``HtmlResponse``, the engine (``page["engine_name"]``, or detected from
+    the page), the page's records (thread parse and ``PostItem``s). The one place to adapt if those
+    entry points move."""
     from scrapy.http import HtmlResponse
 
     from miata_spiders.dates import DateResolver
     from miata_spiders.engines import get_engine
     from miata_spiders.engines.detect import detect
 
-    def engine_of(response):
-        return get_engine(detect(response).engine or "unknown")
+    def engine_of(response, page):
+        known = None if detect_each_page else page.get("engine_name")
+        return get_engine(known or detect(response).engine or "unknown")
 
     def dates_of(page):
         return DateResolver(tz=page["timezone"], now=page["now"], date_order=page["date_order"])
@@ -71,7 +76,7 @@ def spider_path():
     if page_records is not None:
         def extract(page: dict):
             response = HtmlResponse(url=page["url"], body=page["body"], headers=page["headers"])
-            records = page_records(response, engine_of(response), site=page["site"], dates=dates_of(page),
+            records = page_records(response, engine_of(response, page), site=page["site"], dates=dates_of(page),
                                    request_for="thread")
             if records.kind != "thread":
                 raise ValueError(f"{page['id']}: {records.problem}")
@@ -82,7 +87,7 @@ def spider_path():
 
     def extract_before(page: dict):
         response = HtmlResponse(url=page["url"], body=page["body"], headers=page["headers"])
-        parser = engine_of(response)
+        parser = engine_of(response, page)
         if parser.page_kind(response) != "thread":
             raise ValueError(f"{page['id']}: not recognised as a thread page")
         parsed = parser.parse_thread_page(response, page["url"], dates_of(page))
@@ -167,7 +172,9 @@ def _date_order(site: str) -> str:
 def time_ours_and_bare(pages: list[dict], repeats: int) -> None:
     from scrapy.http import HtmlResponse
 
-    extract = spider_path()
+    from miata_spiders.engines.detect import detect
+
+    extract, extract_detecting = spider_path(), spider_path(detect_each_page=True)
     try:
         import bs4  # noqa: F401
         have_bs4 = True
@@ -178,12 +185,14 @@ def time_ours_and_bare(pages: list[dict], repeats: int) -> None:
         page["body"] = page["path"].read_bytes()
         page["kb"] = round(len(page["body"]) / 1024, 1)
         # The same decoding on every side: what Scrapy settles on (header, then <meta>, then sniffing).
-        page["encoding"] = HtmlResponse(url=page["url"], body=page["body"], headers=page["headers"]).encoding
+        response = HtmlResponse(url=page["url"], body=page["body"], headers=page["headers"])
+        page["encoding"], page["engine_name"] = response.encoding, detect(response).engine
         t, cpu = page["timings"], page["cpu"] = {}, {}
         try:
             page["posts"], next_page = extract(page)
             page["next_page"] = bool(next_page)
             t["ours"], cpu["ours"] = best_times(extract, page, repeats)
+            t["ours_detecting"], cpu["ours_detecting"] = best_times(extract_detecting, page, repeats)
         except Exception as error:  # a page our engines cannot parse is a finding, not a crash of the benchmark
             page["ours_error"] = f"{type(error).__name__}: {error}"[:300]
             page["posts"] = 0
@@ -233,11 +242,15 @@ def _ratios(t: dict) -> dict:
     if "ours" not in t:
         return {}
     out = {"times_lxml_bare": round(t["ours"] / t["lxml_fromstring"], 2)}
+    if "ours_detecting" in t:
+        out["detecting_times_lxml_bare"] = round(t["ours_detecting"] / t["lxml_fromstring"], 2)
     if "bs4_html_parser" in t:
         out["vs_bs4"] = round(t["bs4_html_parser"] / t["ours"], 2)
         out["vs_bs4_lxml"] = round(t["bs4_lxml"] / t["ours"], 2)
     if "forumscraper" in t:
         out["vs_forumscraper"] = round(t["forumscraper"] / t["ours"], 2)
+        if "ours_detecting" in t:
+            out["detecting_vs_forumscraper"] = round(t["forumscraper"] / t["ours_detecting"], 2)
     return out
 
 
@@ -310,9 +323,9 @@ def run(repeats: int, only_reference: bool = False) -> dict:
 
 # --- profile --------------------------------------------------------------------------------------
 
-def profile_largest(top: int = 25, calls: int = 20) -> str:
-    """cProfile of our extraction on the largest real page we parse: top ``top`` functions by cumulative
-    time, then by own time, over ``calls`` parses (after a warm-up)."""
+def profile_largest(top: int = 25, calls: int = 20, only: str | None = None) -> str:
+    """cProfile of our extraction on the largest real page we parse (or whose name contains ``only``):
+    top ``top`` functions by cumulative time, then by own time, over ``calls`` parses (after a warm-up)."""
     import cProfile
     import io
     import pstats
@@ -320,8 +333,16 @@ def profile_largest(top: int = 25, calls: int = 20) -> str:
     extract = spider_path()
     candidates = []
     for page in reference_pages():
+        if only and only not in page["id"]:
+            continue
         page["body"] = page["path"].read_bytes()
         try:
+            from miata_spiders.engines.detect import detect
+
+            # The engine is known, as in a crawl: detection itself is profiled in --profile of a miata-parse-like
+            # path only if asked (MIATA_PROFILE_DETECT=1).
+            if not os.environ.get("MIATA_PROFILE_DETECT"):
+                page["engine_name"] = detect(page["body"]).engine
             extract(page)
         except Exception:  # pages our engines do not parse cannot be profiled
             continue
@@ -362,7 +383,8 @@ def _x(row: dict, key: str) -> str:
 def markdown(result: dict) -> list[str]:
     fs = result["forumscraper"]
     with_fs = "skipped" not in fs
-    head = ["pages", "KB", "posts (expected)", "next page", "ours", "lxml bare", "bs4 html.parser", "bs4 lxml"]
+    head = ["pages", "KB", "posts (expected)", "next page", "ours", "ours + detection", "lxml bare", "bs4 html.parser",
+            "bs4 lxml"]
     head += ["forumscraper (posts)"] if with_fs else []
     head += ["ours / lxml bare", "vs bs4", "vs bs4+lxml"] + (["vs forumscraper"] if with_fs else [])
     load, cores = result.get("load_average") or [0, 0], result["machine"]["cores"] or 1
@@ -381,7 +403,8 @@ def markdown(result: dict) -> list[str]:
                  f"{row.get('posts', '-')} ({row.get('expected_posts', '-')})",
                  {True: "yes", False: "no"}.get(row.get("next_page"), "-"),
                  _rate(row, "ours") if "ours" in row["pages_per_s"] else f"not parsed ({_short(row.get('ours_error'))})",
-                 _rate(row, "lxml_fromstring"), _rate(row, "bs4_html_parser"), _rate(row, "bs4_lxml")]
+                 _rate(row, "ours_detecting"), _rate(row, "lxml_fromstring"), _rate(row, "bs4_html_parser"),
+                 _rate(row, "bs4_lxml")]
         if with_fs:
             cells.append(f"{_rate(row, 'forumscraper')} ({row['forumscraper_posts']})" if "forumscraper" in row["pages_per_s"]
                          else f"- ({_short(row.get('forumscraper_error'))})")
@@ -389,25 +412,27 @@ def markdown(result: dict) -> list[str]:
         cells += [_x(row, "vs_forumscraper")] if with_fs else []
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "Per set (pages/s over one pass of the set's pages; the fixture pages are small, 15-30 KB):", "",
-            "| set | pages | KB mean | posts | ours | lxml bare | lxml etree.HTML | bs4 html.parser | bs4 lxml"
+            "| set | pages | KB mean | posts | ours | ours + detection | lxml bare | lxml etree.HTML | bs4 html.parser | bs4 lxml"
             + (" | forumscraper" if with_fs else "") + " | ours / lxml bare | vs bs4" + (" | vs forumscraper" if with_fs else "") + " |",
-            "| --- " * (10 + 2 * with_fs) + "|"]
+            "| --- " * (11 + 2 * with_fs) + "|"]
     for row in result["sets"]:
         cells = [row["set"], f"{row['timed']}/{row['pages']}", str(row["mean_kb"]), f"{row['posts']} ({row['expected_posts']})",
-                 _rate(row, "ours"), _rate(row, "lxml_fromstring"), _rate(row, "lxml_etree_html"),
+                 _rate(row, "ours"), _rate(row, "ours_detecting"), _rate(row, "lxml_fromstring"), _rate(row, "lxml_etree_html"),
                  _rate(row, "bs4_html_parser"), _rate(row, "bs4_lxml")]
         cells += [_rate(row, "forumscraper")] if with_fs else []
         cells += [_x(row, "times_lxml_bare"), _x(row, "vs_bs4")] + ([_x(row, "vs_forumscraper")] if with_fs else [])
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "The same ratios on CPU time (the thread's CPU clock over the same best rounds; other jobs on the machine "
             "do not count in it):", "",
-            "| pages | ours / lxml bare | vs bs4 | vs bs4+lxml" + (" | vs forumscraper" if with_fs else "") + " |",
-            "| --- " * (4 + with_fs) + "|"]
+            "| pages | ours / lxml bare | vs bs4 | vs bs4+lxml" + (" | vs forumscraper | ours + detection vs forumscraper"
+                                                                 if with_fs else "") + " |",
+            "| --- " * (4 + 2 * with_fs) + "|"]
     for row in [r for r in result["pages"] if r["real"]] + [r for r in result["sets"] if r["real"]]:
         c = row.get("cpu_ratios") or {}
         name = row["id"].split("/")[0] if "id" in row else f"**{row['set']}, all**"
         out.append(f"| {name} | " + " | ".join(_x(c, k) for k in ["times_lxml_bare", "vs_bs4", "vs_bs4_lxml"]
-                                                + (["vs_forumscraper"] if with_fs else [])) + " |")
+                                                + (["vs_forumscraper", "detecting_vs_forumscraper"] if with_fs else []))
+                   + " |")
     out.append("")
     if with_fs:
         out.append(f"forumscraper {fs['version']} ran on Python {fs['python']} in its bench-only virtualenv "
@@ -427,9 +452,10 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown here")
     parser.add_argument("--profile", type=Path, metavar="FILE",
                         help="instead: cProfile our parser on the largest real page, summary into FILE")
+    parser.add_argument("--profile-page", metavar="TEXT", help="with --profile: the largest page whose name has TEXT")
     args = parser.parse_args()
     if args.profile:
-        text = profile_largest()
+        text = profile_largest(only=args.profile_page)
         args.profile.write_text(text)
         print(text)
         return
