@@ -1,13 +1,13 @@
 """``miata crawl-all``: the cron entry point. Brings every configured source up to date, one after
 the other, under a lock, with rotating logs and a one-line summary per source.
 
-Exit status: 0 all sources fine; 1 a source failed or its parser drifted; 75 another run holds the lock.
+Exit status: 0 all sources fine; 1 a source failed (blocked, unreachable, nothing fetched, pages lost or
+unparsed, dataset not written: see errors.CLOSE_REASONS) or its parser drifted; 75 another run holds the lock.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import subprocess
 import sys
@@ -15,9 +15,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from miata_spiders.extensions import summary_line
+from miata_spiders import errors
+from miata_spiders.extensions import read_summary, summary_line, write_atomically
 
-LOCKED_EXIT = 75  # EX_TEMPFAIL: cron may simply try again next time
+LOCKED_EXIT = errors.TEMPFAIL  # cron may simply try again next time
 KEEP_LOGS = 10
 
 
@@ -71,13 +72,25 @@ def run_forum(site: str, data_dir: Path, log: Path, base_url: str | None, settin
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "miata_spiders.settings"}
     started = time.time()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    summary_path = data_dir / "runs" / f"{site}-last.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
-    if summary is None or datetime.fromisoformat(summary["finished_at"]).timestamp() < started:
-        reason = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
-        return False, f"{site}: FAILED before finishing: {reason} (log: {log})"
-    ok = proc.returncode == 0 and summary["finish_reason"] == "finished" and not summary["drift"]
-    return ok, summary_line(summary)
+    # The crawl command's last stderr line names the cause and the fix when it failed.
+    last_line = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+    summary, problem = read_summary(data_dir / "runs" / f"{site}-last.json")
+    if summary is not None and _finished_before(summary, started):
+        summary, problem = None, "its run summary is from an earlier run"
+    if summary is None:
+        return False, f"{site}: FAILED (exit status {proc.returncode}): {last_line} ({problem}; log: {log})"
+    ok = proc.returncode == 0 and summary.get("outcome", summary["finish_reason"]) == "finished" and not summary["drift"]
+    line = summary_line(summary)
+    if proc.returncode != 0 and "FAILED" not in line:
+        line += f" FAILED (exit status {proc.returncode}): {last_line}"
+    return ok, line
+
+
+def _finished_before(summary: dict, started: float) -> bool:
+    try:
+        return datetime.fromisoformat(summary["finished_at"]).timestamp() < started
+    except (TypeError, ValueError):
+        return True
 
 
 def run_reddit(data_dir: Path, log: Path) -> tuple[bool, str]:
@@ -99,17 +112,29 @@ def run_reddit(data_dir: Path, log: Path) -> tuple[bool, str]:
     return proc.returncode == 0, line
 
 
+def print_last(last: Path, runs: Path) -> int:
+    """``--last``: the last crawl-all report, then every source's run summary that cannot be read
+    (a damaged one is reported, never a crash)."""
+    if not last.exists():
+        print(f"miata crawl-all: no run recorded yet in {runs}", file=sys.stderr)
+        return 1
+    print(last.read_text(encoding="utf-8", errors="replace"), end="")
+    status = 0
+    for path in sorted(runs.glob("*-last.json")):
+        summary, problem = read_summary(path)
+        if summary is None:
+            print(f"miata crawl-all: run summary {problem}", file=sys.stderr)
+            status = 1
+    return status
+
+
 def cmd_crawl_all(args) -> int:
     settings = _settings()
     data_dir = Path(settings.get("MIATA_DATA_DIR"))
     runs = data_dir / "runs"
     last = runs / "crawl-all-last.txt"
     if args.last:
-        if not last.exists():
-            print(f"miata crawl-all: no run recorded yet in {runs}", file=sys.stderr)
-            return 1
-        print(last.read_text(), end="")
-        return 0
+        return print_last(last, runs)
     sources = [s.strip() for s in args.sources.split(",")] if args.sources else default_sources(settings)
     base_urls = dict(item.split("=", 1) for item in args.base_url)
     log_dir = Path(settings.get("MIATA_LOG_DIR") or data_dir / "logs")
@@ -139,7 +164,7 @@ def cmd_crawl_all(args) -> int:
             print(line, flush=True)
     finally:
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        last.write_text(f"crawl-all finished {stamp}\n" + "".join(f"  {line}\n" for line in lines))
+        write_atomically(last, f"crawl-all finished {stamp}\n" + "".join(f"  {line}\n" for line in lines))
         fcntl.flock(lock_file, fcntl.LOCK_UN)
         lock_file.close()
     return 1 if failed else 0

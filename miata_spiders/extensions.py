@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
+from scrapy.extensions import corestats
 
 from miata_spiders import errors
 
@@ -75,6 +76,18 @@ def summary_line(summary: dict) -> str:
     return line
 
 
+class CoreStats(corestats.CoreStats):
+    """Scrapy's CoreStats, quiet about a spider that closed without ever opening (a pipeline refused
+    to open, e.g. the site's lock is held): Scrapy's asserts, and prints a traceback over the one line
+    that says what happened."""
+
+    def spider_closed(self, spider, reason):
+        if self.start_time is None:
+            self.stats.set_value("finish_reason", reason)
+            return
+        super().spider_closed(spider, reason)
+
+
 class RunSummary:
     """Writes ``DATA_DIR/runs/<site>-<UTC time>.json`` and ``<site>-last.json`` when a spider closes."""
 
@@ -89,6 +102,8 @@ class RunSummary:
 
     def spider_closed(self, spider, reason):
         stats = dict(self.crawler.stats.get_stats())
+        if "start_time" not in stats:
+            return  # never opened (refused by a pipeline): the command says why; no run to summarise
         stats["finish_reason"] = reason
         summary = summarise(spider.name, stats, self.crawler.settings.getint("MIATA_GIVE_UPS_TOLERATED", 0))
         try:

@@ -139,7 +139,12 @@ USER_AGENT = MIATA_USER_AGENT or FAKEUSERAGENT_FALLBACK
 
 # --- Extensions -------------------------------------------------------------------------------
 # DATA_DIR/runs/<site>-last.json after every crawl: what cron's summary and drift alarm read.
-EXTENSIONS = {"miata_spiders.extensions.RunSummary": 500}
+EXTENSIONS = {
+    "miata_spiders.extensions.RunSummary": 500,
+    # Scrapy's, without a traceback for a run that closes before it opened (site lock held).
+    "scrapy.extensions.corestats.CoreStats": None,
+    "miata_spiders.extensions.CoreStats": 0,
+}
 # A crawl is a batch job: no telnet console or remote-control port listening on the machine.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

@@ -57,3 +57,48 @@ def test_parser_drift_fails_the_run(tmp_path):
         server.stop()
     assert result.returncode == 1
     assert "PARSER DRIFT" in result.stdout
+
+
+def test_an_unreachable_source_counts_as_failed_with_its_cause(tmp_path):
+    result = crawl_all(tmp_path, "--sources", "miataturbo", "--base-url", "miataturbo=http://nonexistent.invalid/")
+    assert result.returncode == 1, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("miataturbo:")]
+    assert "(site_unreachable) FAILED: the host cannot be resolved or reached" in line
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_site_answering_503_to_everything_is_a_failed_source_not_0_errors(tmp_path):
+    server = ForumServer(IBForumSite(SyntheticForum(SHAPE)), faults=[FaultRule(r".", "503", times=10**6)])
+    server.start()
+    try:
+        result = crawl_all(tmp_path, "--sources", "miataturbo", "--base-url", f"miataturbo={server.base_url}")
+    finally:
+        server.stop()
+    assert result.returncode == 1
+    assert "(all_requests_failed) FAILED: every request failed" in result.stdout
+
+
+def test_a_run_that_never_wrote_its_summary_is_reported_with_the_crawls_own_line(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "miataturbo-last.json").write_text("")  # left empty by an older version killed mid-write
+    result = crawl_all(tmp_path, "--sources", "miataturbo", "--base-url", "miataturbo=http://127.0.0.1:9/",
+                       "-s", 'ITEM_PIPELINES={"tests.support.refusing_pipeline.LockedSitePipeline": 100}')
+    assert result.returncode == 1
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("miataturbo:")]
+    assert line.startswith("miataturbo: FAILED (exit status 75): scrapy crawl miataturbo: another run (pid 4242) "
+                           "holds the lock")
+    assert "miataturbo-last.json is empty" in line
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_last_reports_a_damaged_summary_instead_of_crashing(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "crawl-all-last.txt").write_text("crawl-all finished 2026-11-30T03:20:00+00:00\n  miataturbo: ...\n")
+    (runs / "miataturbo-last.json").write_text('{"site": "miataturbo", "finis')
+    result = crawl_all(tmp_path, "--last")
+    assert result.returncode == 1
+    assert "crawl-all finished 2026-11-30" in result.stdout
+    assert "miataturbo-last.json is not valid JSON" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -129,6 +129,9 @@ class ForumServer:
         self.in_flight = 0
         self._local = threading.local()
         self.max_in_flight = 0  # most requests being answered at the same moment
+        # Requests held by a "slow" fault: (connection, counted flag) by id, so that a client that
+        # gave up on one is seen as gone before its next request is counted (see _prune_abandoned).
+        self._held: dict[int, tuple] = {}
 
     def _fault_for(self, path: str) -> FaultRule | None:
         with self._lock:
@@ -157,22 +160,45 @@ class ForumServer:
         return self.base_url
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        counted = [True]  # this request's share of in_flight, released once
+        self._local.counted = counted
         with self._lock:
+            self._prune_abandoned()
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        self._local.counted = True
         try:
             self._answer(handler)
         finally:
             self._release()
 
-    def _release(self) -> None:
+    def _release(self, counted: list | None = None) -> None:
         # A request stops being in flight as its answer starts to go out: the client may send its
         # next request the moment the last byte arrives, before this thread gets to run again.
+        counted = counted or getattr(self._local, "counted", [False])
         with self._lock:
-            if getattr(self._local, "counted", True):
+            if counted[0]:
                 self.in_flight -= 1
-                self._local.counted = False
+                counted[0] = False
+
+    def _prune_abandoned(self) -> None:
+        """Release held requests whose client has hung up (called under the lock, as a request
+        arrives). The client closed that connection before it sent the new request, and on loopback
+        the close reaches this socket first, so this accounting does not depend on how soon the
+        holding thread wakes up: a loaded machine cannot make it count a request twice."""
+        import socket
+
+        for key, (connection, counted) in list(self._held.items()):
+            try:
+                gone = connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+            except BlockingIOError:
+                gone = False
+            except OSError:
+                gone = True
+            if gone and counted[0]:
+                self.in_flight -= 1
+                counted[0] = False
+            if gone:
+                del self._held[key]
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path, ua = handler.path, handler.headers.get("User-Agent", "")
@@ -183,11 +209,19 @@ class ForumServer:
             handler.close_connection = True
             self._log(path, 0, ua, kind)
             return
-        if kind == "slow" and not _wait_unless_client_leaves(handler, fault.delay):
-            # The client timed out and hung up: from its side the request is over.
-            self._release()
-            self._log(path, 0, ua, "timeout")
-            return
+        if kind == "slow":
+            with self._lock:
+                self._held[id(handler)] = (handler.connection, self._local.counted)
+            try:
+                answered = _wait_unless_client_leaves(handler, fault.delay)
+            finally:
+                with self._lock:
+                    self._held.pop(id(handler), None)
+            if not answered:
+                # The client timed out and hung up: from its side the request is over.
+                self._release()
+                self._log(path, 0, ua, "timeout")
+                return
         status, body, headers = self.site.respond(path)
         headers = dict(headers)
         if kind in ("403", "429", "500", "503"):
