@@ -53,7 +53,7 @@ BLOCK_PAGES = {
                          b"id=\"password\" name=\"password\" /></dd></dl></fieldset></div></form></div>"
                          b"</body></html>"),
 }
-FAULT_KINDS = ("403", "429", "500", "503", "slow", "drop", "truncate", "maintenance", *BLOCK_PAGES)
+FAULT_KINDS = ("403", "429", "500", "503", "slow", "drop", "truncate", "maintenance", "rewrite", *BLOCK_PAGES)
 
 
 def _wait_unless_client_leaves(handler, seconds: float) -> bool:
@@ -104,6 +104,9 @@ class FaultRule:
     skip: int = 0
     retry_after: str | None = None
     delay: float = 0.0  # for "slow": seconds to wait before answering
+    # for "rewrite": (old, new) replaced in the page; "{n}" in new becomes this rule's request count,
+    # e.g. a next-page link pointing back with a parameter that changes on every visit
+    rewrite: tuple[str, str] | None = None
     seen: int = field(default=0, init=False)
 
     def __post_init__(self):
@@ -234,6 +237,9 @@ class ForumServer:
         elif kind in BLOCK_PAGES:
             status, body = BLOCK_PAGES[kind]
             headers["Content-Type"] = "text/html; charset=utf-8"
+        elif kind == "rewrite":
+            old, new = fault.rewrite
+            body = body.replace(old.encode(), new.replace("{n}", str(fault.seen)).encode())
         elif kind == "truncate":
             body = body[: len(body) // 2]  # a backend that died mid-render: short but well-framed
         headers.setdefault("Date", format_datetime(self.site.now.astimezone(timezone.utc), usegmt=True))
