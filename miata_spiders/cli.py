@@ -37,17 +37,21 @@ def spider_class(site: str):
         raise SystemExit(f"miata: unknown --site {site!r}; known sites: {', '.join(sorted(loader.list()))}") from None
 
 
-def parse_page_records(site: str, url: str, body: bytes, now: datetime | None = None, headers=None):
+def parse_page_records(site: str, url: str, body: bytes, now: datetime | None = None, headers=None,
+                       encoding: str | None = None):
     """Every record the spider would take from one page: dicts with a ``kind`` key
-    (post, thread, forum, next_page, unrecognised)."""
+    (post, thread, forum, next_page, unrecognised). The page is decoded as the crawl decodes it
+    (its declared charset, else like a browser), or in ``encoding`` when given."""
     from scrapy.http import HtmlResponse
+
+    from miata_spiders.encoding import with_browser_encoding
 
     from miata_spiders.dates import DateResolver
     from miata_spiders.page_records import page_records
 
     cls = spider_class(site)
     spider = cls(url=url) if site == "forum" else cls()
-    response = HtmlResponse(url=url, body=body, headers=headers or {})
+    response = with_browser_encoding(HtmlResponse(url=url, body=body, headers=headers or {}), encoding)
     dates = DateResolver(tz=spider.timezone, now=now or datetime.now(timezone.utc), date_order=spider.date_order)
     records = page_records(response, spider.engine_for(response), site=spider.name, dates=dates)
     for item in records.items:
@@ -75,11 +79,20 @@ def cmd_parse(args) -> int:
     if now is not None and now.tzinfo is None:
         print(f"miata parse: --now {args.now!r} needs a UTC offset, e.g. 2026-11-25T12:00:00-05:00", file=sys.stderr)
         return 2
+    if args.encoding:
+        import codecs
+
+        try:
+            codecs.lookup(args.encoding)
+        except LookupError:
+            print(f"miata parse: --encoding {args.encoding!r} is not an encoding Python knows, e.g. utf-8, cp1252",
+                  file=sys.stderr)
+            return 2
     from miata_spiders.engines.detect import UnsupportedSoftware
 
     status = 0
     try:
-        for record in parse_page_records(args.site, args.url, body, now=now):
+        for record in parse_page_records(args.site, args.url, body, now=now, encoding=args.encoding):
             if record["kind"] == "unrecognised":
                 print(f"miata parse: {path}: {record['reason']}", file=sys.stderr)
                 status = 1
@@ -100,6 +113,8 @@ def main(argv=None) -> int:
     p.add_argument("--site", required=True, help="spider name, e.g. miataturbo (see `scrapy list`)")
     p.add_argument("--url", required=True, help="the URL the page was fetched from (resolves relative links and ids)")
     p.add_argument("--now", help="crawl time for Today/Yesterday dates, ISO 8601 with offset (default: now)")
+    p.add_argument("--encoding", help="decode the page in this encoding (default: its declared charset, else "
+                                      "as the crawl does: UTF-8 if it is, else detected)")
     p.add_argument("file", help="saved HTML page")
     p.set_defaults(func=cmd_parse)
 

@@ -31,6 +31,7 @@ from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedE
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
 
 from miata_spiders.blocking import BlockWatch, classify_response, page_kind_of, stop_crawl, stopping
+from miata_spiders.encoding import with_browser_encoding
 from miata_spiders.httpcache import has_post_ids
 
 if TYPE_CHECKING:
@@ -300,6 +301,15 @@ class BlockedPageMiddleware:
             return response
         self.watch.blocked(request.url, response.status, block, page_kind_of(request))
         raise IgnoreRequest(f"blocked page at {request.url}: {block}")
+
+
+class BrowserEncodingMiddleware:
+    """A page that declares no charset (no header, no ``<meta>``) is decoded the way browsers do:
+    UTF-8 when it is (nearly) UTF-8, else a detector; never a whole page in the wrong code page for a
+    few bad bytes. ``miata_spiders.encoding`` decides, for the crawl and for ``miata parse`` alike."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        return with_browser_encoding(response)
 
 
 class StoppingGateMiddleware:

@@ -116,6 +116,8 @@ DOWNLOADER_MIDDLEWARES = {
     "miata_spiders.middlewares.BackoffRetryMiddleware": 550,
     # Closer to the downloader than the retry middleware: a 403/503 block page is never retried.
     "miata_spiders.middlewares.BlockedPageMiddleware": 560,
+    # Undeclared charsets decoded like a browser; after decompression (590), before anything reads text.
+    "miata_spiders.middlewares.BrowserEncodingMiddleware": 585,
     # Last before the download itself: nothing leaves once the crawl is stopping for a block.
     "miata_spiders.middlewares.StoppingGateMiddleware": 990,
 }

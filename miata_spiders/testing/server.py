@@ -53,7 +53,8 @@ BLOCK_PAGES = {
                          b"id=\"password\" name=\"password\" /></dd></dl></fieldset></div></form></div>"
                          b"</body></html>"),
 }
-FAULT_KINDS = ("403", "429", "500", "503", "slow", "drop", "truncate", "maintenance", "rewrite", *BLOCK_PAGES)
+FAULT_KINDS = ("403", "429", "500", "503", "slow", "drop", "truncate", "maintenance", "rewrite", "undeclared-charset",
+               *BLOCK_PAGES)
 
 
 def _wait_unless_client_leaves(handler, seconds: float) -> bool:
@@ -240,6 +241,12 @@ class ForumServer:
         elif kind == "rewrite":
             old, new = fault.rewrite
             body = body.replace(old.encode(), new.replace("{n}", str(fault.seen)).encode())
+        elif kind == "undeclared-charset":
+            # The page as a careless server sends it: no charset in the header or a <meta>, and a few
+            # bytes that are not UTF-8 (a pasted cp1252 quote) in an otherwise UTF-8 page.
+            headers["Content-Type"] = "text/html"
+            body = re.sub(rb"""(?i)<meta[^>]*charset=[^>]*>""", b"", body)
+            body = re.sub(rb"(?i)<head>", b"<head><!-- \x93quoted\x94 \x85 -->", body, count=1)
         elif kind == "truncate":
             body = body[: len(body) // 2]  # a backend that died mid-render: short but well-framed
         headers.setdefault("Date", format_datetime(self.site.now.astimezone(timezone.utc), usegmt=True))
