@@ -16,10 +16,10 @@ from miata_spiders.testing.render_phpbb import PhpbbForumSite
 from miata_spiders.testing.render_xenforo import XenForoForumSite
 from miata_spiders.testing.server import BLOCK_PAGES, FaultRule, ForumServer
 from tests.support.crawl import scrapy_crawl
+from tests.support.reference import needs_reference, reference_pages
 from tests.support.renderers import BY_SPIDER, RENDERERS
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "reference-html"
 SMALL = ForumShape(seed=7, threads_per_forum=5, posts_per_thread=6, posts_per_page=5, threads_per_page=4)
 
 
@@ -85,10 +85,10 @@ def test_no_fixture_page_is_a_block():
     assert blocked == []
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="../shared/reference-html (real forum pages) is not here")
+@needs_reference
 def test_no_real_forum_page_is_a_block():
-    pages = sorted(REFERENCE.glob("*/*.html"))
-    assert pages
+    pages = reference_pages()
+    assert len(pages) >= 10
     assert [p.name for p in pages if classify(p.read_bytes(), 200) is not None] == []
 
 
