@@ -154,3 +154,11 @@ def test_a_damaged_summary_is_reported_not_raised(tmp_path, text, problem):
     path.write_text(text)
     summary, found = read_summary(path)
     assert summary is None and problem in found and str(path) in found
+
+
+def test_the_readme_lists_every_close_reason_with_its_exit_status():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for reason, (status, fix) in errors.CLOSE_REASONS.items():
+        assert f"| `{reason}` | {status} | {fix} |" in readme, reason
