@@ -10,7 +10,6 @@ The tests skip when ../shared/reference-html is not beside the repository (a use
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -18,8 +17,8 @@ from scrapy.http import HtmlResponse
 
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines import xenforo
+from tests.support.reference import ABSENT, REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference-html"
 XF2 = "xenforo2/xenforo-com-community-thread-8276.html"
 XF1 = "xenforo1/sufficientvelocity-thread-10402-page54.html"
 
@@ -102,7 +101,7 @@ XF1_EDITS = {"2146541": ("Higure", datetime(2014, 12, 4, 7, 29, tzinfo=timezone.
 @pytest.fixture(scope="module")
 def pages():
     if not (REFERENCE / "pages.json").exists():
-        pytest.skip(f"the reference pages are not here ({REFERENCE}); they live beside the repository in CI")
+        pytest.skip(ABSENT)
     known = json.loads((REFERENCE / "pages.json").read_text())
     parsed = {}
     for name in (XF2, XF1):
