@@ -499,8 +499,9 @@ class Subsilver2Fields(ProsilverFields):
         match = _POST_ID.match(first(_SS_ANCHOR(node)) or "")
         return match.group(1) if match else None
 
-    def author_line(self, node):
-        return first(_SS_POSTED(node))
+    def posted_block(self, node):
+        """The header's right-hand block: [mini-post link] <b>Posted:</b> DATE."""
+        return self.cached("posted_block", node, lambda n: first(_SS_POSTED(n)))
 
     def author(self, node) -> tuple[str | None, str | None]:
         name = first(_SS_AUTHOR(node))
@@ -508,7 +509,7 @@ class Subsilver2Fields(ProsilverFields):
 
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
         """The text after the last label (``<b>Posted:</b>``) of the header's right-hand block."""
-        block = self.author_line(node)
+        block = self.posted_block(node)
         if block is None:
             return None, None
         label = block.findall("b")[-1]
@@ -516,7 +517,7 @@ class Subsilver2Fields(ProsilverFields):
         return _parse_date(printed, self.dates), printed
 
     def url(self, node) -> str | None:
-        block = self.author_line(node)
+        block = self.posted_block(node)
         href = first(_SS_POST_LINK(block)) if block is not None else None
         return canonical_url(urljoin(self.base_url, href or f"./viewtopic.php?p={self.post_id(node)}"))
 
