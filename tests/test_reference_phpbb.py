@@ -11,17 +11,17 @@ from scrapy.http import HtmlResponse
 
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines import phpbb
+from tests.support.reference import REFERENCE, needs_reference
 
 ILP = "phpbb3/ilovephilosophy-viewtopic-194998-page2.html"
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
+pytestmark = needs_reference
+
 
 @pytest.fixture(scope="module")
 def reference() -> Path:
-    folder = Path(__file__).resolve().parents[1].parent / "shared" / "reference-html"
-    if not (folder / "pages.json").is_file():
-        pytest.skip(f"real reference pages not available: {folder} is absent (it sits beside the project in CI)")
-    return folder
+    return REFERENCE
 
 
 @pytest.fixture(scope="module")
