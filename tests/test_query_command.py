@@ -3,14 +3,15 @@
 from datetime import datetime, timezone
 
 from miata_spiders.cli import main
+from miata_spiders.items import PostItem
 from pipelines.parquet import ParquetBatchWriter, item_to_row
 
 
 def write(data_dir, site, post_id, author):
     writer = ParquetBatchWriter(data_dir, site, batch_size=10)
-    writer.add(item_to_row({"source": "forum", "site": site, "post_id": post_id, "thread_id": "97412",
-                            "author": author, "body_text": "Boost leak found.",
-                            "scraped_at": datetime(2026, 11, 25, tzinfo=timezone.utc)}, site))
+    writer.add(item_to_row(PostItem(source="forum", site=site, post_id=post_id, thread_id="97412", author=author,
+                                    body_text="Boost leak found.",
+                                    scraped_at=datetime(2026, 11, 25, tzinfo=timezone.utc)), site))
     writer.close()
 
 
