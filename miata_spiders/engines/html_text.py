@@ -29,57 +29,90 @@ def _tag(node) -> str:
     return tag.lower() if isinstance(tag, str) else ""
 
 
+# What element_text does with a tag: 0 inline, 1 block (a line break before and after), 2 left out.
+_INLINE, _BLOCK, _LEFT_OUT = 0, 1, 2
+_KINDS: dict[str, int] = {}
+
+
+def _kind(tag: str) -> int:
+    kind = _KINDS.get(tag)
+    if kind is None:
+        low = tag.lower()
+        kind = _KINDS[tag] = _LEFT_OUT if low in _SKIP_TAGS else _BLOCK if low in BLOCK_TAGS else _INLINE
+    return kind
+
+
 def iter_own(root, skip=frozenset()):
     """Elements of ``root``'s subtree in document order, ``root`` included, without descending into
-    any element of ``skip`` (nor yielding it). Iterative: depth costs nothing but the stack list."""
+    any element of ``skip`` (nor yielding it). lxml walks the tree (``iterwalk``), iteratively: depth
+    costs nothing."""
     if root in skip:
         return
-    stack = [root]
-    while stack:
-        node = stack.pop()
+    if not skip:
+        yield from root.iter()
+        return
+    walker = etree.iterwalk(root, events=("start", "comment", "pi"))
+    for _, node in walker:
+        if node in skip:
+            walker.skip_subtree()
+            continue
         yield node
-        children = [child for child in node if child not in skip]
-        children.reverse()
-        stack.extend(children)
 
 
 def element_text(root, skip=frozenset()) -> str:
     """Readable text of ``root``: block elements and <br> become line breaks, runs of spaces collapse,
     images contribute nothing, links contribute their anchor text; ``skip`` sub-trees (and scripts)
     contribute nothing, but their tails do."""
+    tag = root.tag
+    if not isinstance(tag, str) or root in skip or _kind(tag) == _LEFT_OUT:
+        return ""
     parts: list[str] = []
-    # (node, entering?) pairs: on entering, a node adds its text and schedules its exit and children;
-    # on exit it closes its block and adds its tail (the text after it, which belongs to the parent).
-    stack: list[tuple[object, bool]] = [(root, True)]
-    while stack:
-        node, entering = stack.pop()
-        tag = _tag(node)
-        if entering:
-            if node in skip or tag in _SKIP_TAGS or not tag:
-                if node is not root and node.tail:
-                    parts.append(node.tail)
+    append = parts.append
+    # lxml walks the tree in C; on "start" a node adds its text, on "end" it closes its block and adds
+    # its tail (the text after it, which belongs to the parent). A left-out node's subtree is not
+    # walked, but its tail still counts; so does a comment's.
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    left_out = None
+    for event, node in walker:
+        if event == "start":
+            kind = _kind(node.tag)
+            if kind == _LEFT_OUT or (skip and node in skip):
+                walker.skip_subtree()
+                left_out = node
                 continue
-            if tag in BLOCK_TAGS:
-                parts.append("\n")
+            if kind:
+                append("\n")
             if node.text:
-                parts.append(node.text)
-            stack.append((node, False))
-            for child in reversed(node):
-                stack.append((child, True))
-        else:
-            if tag in BLOCK_TAGS:
-                parts.append("\n")
-            if node is not root and node.tail:
-                parts.append(node.tail)
-    lines = (" ".join(line.split()) for line in "".join(parts).replace("\xa0", " ").split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+                append(node.text)
+        elif event == "end":
+            if node is root:
+                if _kind(node.tag):
+                    append("\n")
+                break
+            if node is not left_out and _kind(node.tag):
+                append("\n")
+            if node.tail:
+                append(node.tail)
+        elif node.tail:  # a comment or processing instruction
+            append(node.tail)
+    return clean_lines("".join(parts))
+
+
+_SPACE_RUNS = re.compile(r"[^\S\n]+")  # whitespace other than line breaks (\xa0 included)
+_LINE_EDGES = re.compile(r" ?\n ?")
+
+
+def clean_lines(text: str) -> str:
+    """Each line's spaces collapsed and trimmed, at most one blank line in a row, no blank edges."""
+    text = _LINE_EDGES.sub("\n", _SPACE_RUNS.sub(" ", text))
+    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 def image_urls(root, base_url: str, skip=frozenset()) -> list[str]:
     """Absolute URLs of content images: lazy ``data-src`` beats a placeholder ``src``; an image wrapped
     in an attachment link yields the full-size attachment; smilies are left out."""
     found: dict[str, None] = {}
-    for img in iter_own(root, skip):
+    for img in (iter_own(root, skip) if skip else root.iter("img")):
         if _tag(img) != "img":
             continue
         src = next((img.get(a) for a in _LAZY_ATTRS if img.get(a)), None) or img.get("src")
@@ -95,7 +128,7 @@ def image_urls(root, base_url: str, skip=frozenset()) -> list[str]:
 def link_urls(root, base_url: str, skip=frozenset()) -> list[str]:
     """Absolute hrefs of the links a post makes, minus those that merely wrap an attachment image."""
     found: dict[str, None] = {}
-    for anchor in iter_own(root, skip):
+    for anchor in (iter_own(root, skip) if skip else root.iter("a")):
         if _tag(anchor) != "a":
             continue
         href = (anchor.get("href") or "").strip()
