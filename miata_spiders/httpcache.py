@@ -16,6 +16,7 @@ from scrapy.extensions.httpcache import DummyPolicy
 from scrapy.http import HtmlResponse
 
 from miata_spiders.blocking import classify_response
+from miata_spiders.engines.base import page_root, xpath
 
 REFETCH = "miata_refetch"
 
@@ -23,7 +24,7 @@ REFETCH = "miata_refetch"
 # and phpBB (p123) write it. Compared between raw bytes and the parsed tree, so an id that is not an
 # element's (in a comment, a script) is the only way to be wrong, and those do not carry this form.
 _POST_ID_ATTRIBUTE = re.compile(rb"""\bid\s*=\s*["'](?:(?:js-)?post[_-]?|p)(\d+)["']""")
-_POST_ID_VALUE = re.compile(r"(?:(?:js-)?post[_-]?|p)(\d+)")
+_BY_ID = xpath("id($id)")  # libxml2 indexes every id while parsing
 
 
 def looks_complete(response) -> bool:
@@ -43,16 +44,19 @@ def missing_post_ids(response) -> int:
     """How many post ids the page's raw markup carries as an ``id`` attribute that the parsed tree
     lacks: more than zero means the HTML parser stopped building the tree part-way (lxml does past
     ~2,000 levels of nesting), so later posts and the next-page link are silently gone and the page
-    must be treated as truncated. Engine-agnostic (engines may know better: ``missing_posts``)."""
-    in_markup = {m.group(1) for m in _POST_ID_ATTRIBUTE.finditer(response.body)}
+    must be treated as truncated. Engine-agnostic (engines may know better: ``missing_posts``).
+
+    Each id the markup names is looked up in libxml2's id index of the page's one tree (the engines'
+    tree, parsed once): a few lookups per page, no walk of the document."""
+    in_markup: dict[bytes, set[bytes]] = {}  # post number -> the id values naming it
+    for match in _POST_ID_ATTRIBUTE.finditer(response.body):
+        value = match.group(0).split(b"=", 1)[1].strip()[1:-1]
+        in_markup.setdefault(match.group(1), set()).add(value)
     if not in_markup:
         return 0
-    in_tree = set()
-    for value in response.xpath("//@id").getall():
-        match = _POST_ID_VALUE.fullmatch(value)
-        if match:
-            in_tree.add(match.group(1).encode())
-    return len(in_markup - in_tree)
+    root = page_root(response)
+    return sum(1 for values in in_markup.values()
+               if not any(_BY_ID(root, id=value.decode("ascii")) for value in values))
 
 
 class CompletePagePolicy(DummyPolicy):
