@@ -107,7 +107,7 @@ _ANY_LISTING_ROW = xpath(f"(//a[{_THREAD_TITLE_ID}] | //*[{_FORUM_ROW_ID}] | //l
 # id(): libxml2 indexes every HTML id while parsing, so these lookups cost nothing, however big the page.
 _BY_ID = xpath("id($id)")
 _POSTCOUNTER = xpath(f".//a[{has_class('postcounter')}]")
-_PERMALINK = xpath(".//a[@title='Link to this Post']/@href")
+_PERMALINK = xpath(".//a[@title='Link to this Post'][@href]")
 _STATUS_DATE_HOLDER = xpath(".//comment()[contains(., 'status icon and date')][not(contains(., '/ status'))]/..")
 _DATE_IN_HOLDER = xpath("./text() | ./span[contains(@class, 'time')]//text()")
 _TIMES = xpath(".//*[@datetime or @data-time or @data-timestamp]")
@@ -442,7 +442,8 @@ class VBulletinFields(PostFields):
         """The thread-anchored permalink ("Link to this Post") before the short postcount link
         (vBulletin 3: showpost.php?p=N&postcount=K); vBulletin 4's postcount anchor has no href, its
         "#N" link (a.postcounter) is the permalink."""
-        href = first(_PERMALINK(node)) if self.permalinks else None
+        permalink = self.own(node, _PERMALINK(node)) if self.permalinks else None
+        href = permalink.get("href") if permalink is not None else None
         if not href:
             count = self.by_id(node, "postcount")
             href = count.get("href") if count is not None else None
