@@ -62,16 +62,21 @@ def html_selector(response) -> Selector:
     with ``lxml.etree.HTMLParser`` instead of ``lxml.html``'s: the tree is the same, while every element
     lxml hands to Python skips lxml.html's per-element class lookup (an ``HtmlElement`` proxy costs about
     five times a plain one, and the engines touch every element of a post at least once)."""
-    text = response.text
-    body = text.strip().replace("\x00", "").encode("utf8") or b"<html/>"
     base_url = get_base_url(response)
+    selector = ScrapySelector(root=html_root(response.text, base_url), type="html", base_url=base_url)
+    selector.response = response
+    return selector
+
+
+def html_root(text: str, base_url: str | None = None):
+    """The root element of an HTML document's text, parsed as parsel parses it (trimmed, NULs
+    dropped, UTF-8 to libxml2, huge trees allowed) into a plain ``lxml.etree`` tree."""
+    body = text.strip().replace("\x00", "").encode("utf8") or b"<html/>"
     parser = etree.HTMLParser(recover=True, encoding="utf8", huge_tree=True)
     root = etree.fromstring(body, parser=parser, base_url=base_url)
     if root is None:  # an empty or comment-only document
         root = etree.fromstring(b"<html/>", parser=parser, base_url=base_url)
-    selector = ScrapySelector(root=root, type="html", base_url=base_url)
-    selector.response = response
-    return selector
+    return root
 
 
 def xpath(query: str) -> etree.XPath:

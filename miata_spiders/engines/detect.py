@@ -21,9 +21,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from lxml import etree
 from parsel import Selector
 from scrapy.exceptions import CloseSpider
+
+from miata_spiders.engines.base import as_selector, html_root
 
 _VB_GENERATOR = re.compile(r"vBulletin\s+(\d+)(?:\.(\d+))?", re.I)
 _DISCOURSE_GENERATOR = re.compile(r"Discourse\s+(\d+)", re.I)
@@ -72,36 +76,99 @@ def detect_engine(page) -> str | None:
 
 
 def detect(page) -> Detection:
-    raw, sel = _inputs(page)
+    raw, sel, markup = _inputs(page)
     if raw is not None and raw.lstrip()[:1] in (b"{", b"["):
         return _detect_json(raw)
     if sel is None:
         return Detection(None)
     if sel.type == "json":
         return _detect_json_data(sel.root)
+    doc = _Document(sel.root, markup)
     for check in (_discourse, _xenforo, _forumotion, _vbulletin, _invision, _smf, _mybb, _nodebb, _phpbb):
-        found = check(sel)
+        found = check(doc)
         if found is not None:
             return found
-    return _powered_by(sel)
+    return _powered_by(doc)
 
 
-def _inputs(page) -> tuple[bytes | None, Selector | None]:
-    """Raw bytes (when we have them) and a selector of any accepted input."""
+def _inputs(page) -> tuple[bytes | None, Selector | None, bytes | None]:
+    """Raw bytes (when we have them), a selector of any accepted input, and the markup to look for
+    markers in (lower-cased; None when we only have a selector)."""
     if isinstance(page, str):
         page = page.encode("utf-8")
     if isinstance(page, (bytes, bytearray)):
         raw = bytes(page)
         if raw.lstrip()[:1] in (b"{", b"["):
-            return raw, None
-        return raw, Selector(text=raw.decode("utf-8", errors="replace"), type="html")
+            return raw, None, None
+        return raw, Selector(root=html_root(raw.decode("utf-8", errors="replace")), type="html"), _lowered(raw)
     if isinstance(page, Selector):
-        return None, page
+        return None, page, None
     body = getattr(page, "body", None)
-    selector = getattr(page, "selector", None)
     if isinstance(body, bytes) and body.lstrip()[:1] in (b"{", b"["):
-        return body, None
-    return body if isinstance(body, bytes) else None, selector
+        return body, None, None
+    selector = as_selector(page) if hasattr(page, "selector") else None
+    markup = None
+    if isinstance(body, bytes) and _ascii_safe(getattr(page, "encoding", None) or "utf-8"):
+        markup = _lowered(body)
+    return body if isinstance(body, bytes) else None, selector, markup
+
+
+def _lowered(body: bytes) -> bytes:
+    # parsel drops NUL characters before parsing: a marker split by one is whole in the tree.
+    return (body.replace(b"\x00", b"") if b"\x00" in body else body).lower()
+
+
+_MARKER_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./?=[];:'\"<> "
+
+
+@lru_cache(maxsize=64)
+def _ascii_safe(encoding: str) -> bool:
+    """Whether every ASCII character of text in ``encoding`` is the same single byte in the raw page
+    (UTF-8, the cp125x and ISO-8859 families, Shift_JIS, GBK...; not UTF-16 or UTF-7): then a marker in
+    the parsed text is in the raw bytes too."""
+    try:
+        return _MARKER_CHARS.encode(encoding) == _MARKER_CHARS.encode("ascii")
+    except (LookupError, UnicodeError):
+        return False
+
+
+class _Document:
+    """The parsed page and its markup. A whole-document query runs only when the markup holds a marker
+    the query cannot match without (the tag, attribute or value it looks for, lower-cased): a ``bytes``
+    search costs a fraction of a walk of the tree, and most checks of most pages stop there. Without
+    the markup (a parsel Selector given), every query runs."""
+
+    def __init__(self, root, markup: bytes | None):
+        self.root = root
+        self.markup = markup
+        self._generator = _UNSET
+
+    def has(self, *markers: bytes) -> bool:
+        return self.markup is None or any(marker in self.markup for marker in markers)
+
+    def find(self, query: str, *markers: bytes) -> list:
+        """``query``'s results, or [] without running it when the markup holds none of ``markers``."""
+        if markers and not self.has(*markers):
+            return []
+        return _compiled(query)(self.root)
+
+    def first(self, query: str, *markers: bytes):
+        found = self.find(query, *markers)
+        return found[0] if found else None
+
+    @property
+    def generator(self) -> str:
+        if self._generator is _UNSET:
+            self._generator = str(self.first("//meta[@name='generator']/@content", b"generator") or "")
+        return self._generator
+
+
+_UNSET = object()
+
+
+@lru_cache(maxsize=None)
+def _compiled(query: str) -> etree.XPath:
+    return etree.XPath(query, namespaces={"re": "http://exslt.org/regular-expressions"}, smart_strings=False)
 
 
 # --- Discourse -----------------------------------------------------------------------------------
@@ -123,17 +190,17 @@ def _detect_json_data(data) -> Detection:
     return Detection(None)
 
 
-def _discourse(sel: Selector) -> Detection | None:
+def _discourse(doc: _Document) -> Detection | None:
     evidence = []
-    generator = sel.xpath("//meta[@name='generator']/@content").get() or ""
+    generator = doc.generator
     match = _DISCOURSE_GENERATOR.search(generator)
     if match:
         evidence.append(f"generator {generator.split(' - ')[0]!r}")
-    if sel.xpath("//meta[starts-with(@name, 'discourse')]"):
+    if doc.find("//meta[starts-with(@name, 'discourse')]", b"discourse"):
         evidence.append("<meta name='discourse_*'> tags")
-    if sel.xpath("//*[@id='data-discourse-setup' or @data-discourse-setup]"):
+    if doc.find("//*[@id='data-discourse-setup' or @data-discourse-setup]", b"data-discourse-setup"):
         evidence.append("data-discourse-setup")
-    if sel.xpath("//*[@id='data-preloaded'][@data-preloaded]"):
+    if doc.find("//*[@id='data-preloaded'][@data-preloaded]", b"data-preloaded"):
         evidence.append("#data-preloaded store")
     if not evidence:
         return None
@@ -142,48 +209,48 @@ def _discourse(sel: Selector) -> Detection | None:
 
 # --- XenForo -------------------------------------------------------------------------------------
 
-def _xenforo(sel: Selector) -> Detection | None:
-    html_id = sel.xpath("/html/@id").get()
+def _xenforo(doc: _Document) -> Detection | None:
+    html_id = doc.first("/html/@id")
     if html_id == "XenForo":
         return Detection("xenforo", "1", ("<html id='XenForo'>",))
     if html_id == "XF":
         return Detection("xenforo", "2", ("<html id='XF'>",))
-    if sel.xpath("//*[@data-xf-init] | /html[@data-app and @data-template]"):
+    if doc.find("/html[@data-app and @data-template]") or doc.find("//*[@data-xf-init]", b"data-xf-init"):
         return Detection("xenforo", "2", ("data-xf-init / data-app+data-template attributes",))
-    if sel.xpath("//script[contains(., 'XenForo.')]"):
+    if doc.find("//script[contains(., 'XenForo.')]", b"xenforo."):
         return Detection("xenforo", "1", ("XenForo.* JavaScript",))
-    if sel.xpath("//a[contains(@href, 'xenforo.com')][contains(., 'XenForo')]"):
+    if doc.find("//a[contains(@href, 'xenforo.com')][contains(., 'XenForo')]", b"xenforo.com"):
         return Detection("xenforo", None, ("'Forum software by XenForo' footer link",))
     return None
 
 
 # --- vBulletin -----------------------------------------------------------------------------------
 
-def _vbulletin(sel: Selector) -> Detection | None:
+def _vbulletin(doc: _Document) -> Detection | None:
     evidence = []
-    generator = sel.xpath("//meta[@name='generator']/@content").get() or ""
+    generator = doc.generator
     match = _VB_GENERATOR.search(generator)
     major = minor = None
     if match:
         major, minor = match.group(1), match.group(2)
         evidence.append(f"generator {generator!r}")
-    if sel.xpath("//script[contains(., 'vBulletin_init')]"):
+    if doc.find("//script[contains(., 'vBulletin_init')]", b"vbulletin_init"):
         evidence.append("vBulletin_init() script")
-    if sel.xpath("/html[@id='vbulletin_html']"):
+    if doc.find("/html[@id='vbulletin_html']"):
         evidence.append("<html id='vbulletin_html'>")
         major = major or "4"
     # Admins often remove the generator tag; vBulletin's own script bundle and post ids stay.
-    if sel.xpath("//script[contains(@src, 'clientscript/vbulletin')]"):
+    if doc.find("//script[contains(@src, 'clientscript/vbulletin')]", b"clientscript/vbulletin"):
         evidence.append("clientscript/vbulletin*.js")
-    if sel.xpath("//*[starts-with(@id, 'post_message_')]"):
+    if doc.find("//*[starts-with(@id, 'post_message_')]", b"post_message_"):
         evidence.append("post_message_<id> elements")
     # vBulletin 5 rewrote the templates: its page body id, node-id posts and js/*-rollup-<version>.js bundles.
     vb5 = []
-    if sel.xpath("//body[@id='vb-page-body']"):
+    if doc.find("//body[@id='vb-page-body']", b"vb-page-body"):
         vb5.append("<body id='vb-page-body'>")
-    if sel.xpath("//*[@data-node-id][contains(concat(' ', normalize-space(@class), ' '), ' b-post ')]"):
+    if doc.find("//*[@data-node-id][contains(concat(' ', normalize-space(@class), ' '), ' b-post ')]", b"data-node-id"):
         vb5.append("li.b-post[data-node-id] posts")
-    if sel.xpath("//script[contains(@src, 'js/header-rollup-') or contains(@src, 'js/footer-rollup-')]"):
+    if doc.find("//script[contains(@src, 'js/header-rollup-') or contains(@src, 'js/footer-rollup-')]", b"-rollup-"):
         vb5.append("js/*-rollup-<version>.js bundles")
     if vb5 and major in (None, "5"):
         return Detection("vbulletin5", "5", tuple(evidence + vb5))
@@ -192,9 +259,10 @@ def _vbulletin(sel: Selector) -> Detection | None:
     # Internet Brands' skin: its "nextgen" asset bundle, images on its ibsrv.net CDN, and its own 3.9 line
     # (classic vBulletin 3 ended at 3.8.11).
     ib = []
-    if sel.xpath("//link[contains(@href, '/assets/nextgen/')] | //script[contains(@src, '/assets/nextgen/')]"):
+    if doc.find("//link[contains(@href, '/assets/nextgen/')] | //script[contains(@src, '/assets/nextgen/')]",
+                b"/assets/nextgen/"):
         ib.append("/assets/nextgen/ assets")
-    if sel.xpath("//img[contains(@src, 'ibsrv.net') or contains(@data-src, 'ibsrv.net')]"):
+    if doc.find("//img[contains(@src, 'ibsrv.net') or contains(@data-src, 'ibsrv.net')]", b"ibsrv.net"):
         ib.append("ibsrv.net images")
     if major == "3" and minor == "9":
         ib.append("vBulletin 3.9 (Internet Brands' line)")
@@ -207,60 +275,68 @@ def _vbulletin(sel: Selector) -> Detection | None:
 
 # --- software we name but do not parse ----------------------------------------------------------
 
-def _found(engine: str, family: str | None, marks: list[tuple[str, str]], sel: Selector) -> Detection | None:
-    evidence = tuple(label for query, label in marks if sel.xpath(query))
+def _found(engine: str, family: str | None, marks: list[tuple[str, bytes, str]], doc: _Document) -> Detection | None:
+    """``marks``: (query, a marker its markup cannot be without, evidence label)."""
+    evidence = tuple(label for query, marker, label in marks if doc.find(query, marker))
     return Detection(engine, family, evidence) if evidence else None
 
 
-def _forumotion(sel: Selector) -> Detection | None:
+def _forumotion(doc: _Document) -> Detection | None:
     # Hosted Forumotion/Forumactif boards (phpBB-, punBB- and Invision-like templates alike) load their
     # scripts from Forumotion's illiweb.com CDN and declare the _board/_userdata script objects.
     return _found("forumotion", None, [
-        ("//script[contains(@src, 'illiweb.com/') and contains(@src, '/frm/')]", "illiweb.com/…/frm/ scripts"),
-        ("//script[contains(., '_board[') and contains(., 'Forumotion')]", "_board['Forumotion'] script"),
-        ("//script[contains(., '_userdata[\"session_logged_in\"]')]", "_userdata script object"),
-    ], sel)
+        ("//script[contains(@src, 'illiweb.com/') and contains(@src, '/frm/')]", b"illiweb.com/",
+         "illiweb.com/…/frm/ scripts"),
+        ("//script[contains(., '_board[') and contains(., 'Forumotion')]", b"_board[", "_board['Forumotion'] script"),
+        ("//script[contains(., '_userdata[\"session_logged_in\"]')]", b'_userdata["session_logged_in"]',
+         "_userdata script object"),
+    ], doc)
 
 
-def _invision(sel: Selector) -> Detection | None:
+def _invision(doc: _Document) -> Detection | None:
     found = _found("invision", "4", [
-        ("//body[contains(concat(' ', normalize-space(@class), ' '), ' ipsApp ')]", "<body class='ipsApp'>"),
-        ("//body[@data-pageapp and @data-pagecontroller]", "data-pageApp/data-pageController on <body>"),
-    ], sel)
+        ("//body[contains(concat(' ', normalize-space(@class), ' '), ' ipsApp ')]", b"ipsapp", "<body class='ipsApp'>"),
+        ("//body[@data-pageapp and @data-pagecontroller]", b"data-pageapp",
+         "data-pageApp/data-pageController on <body>"),
+    ], doc)
     if found:
         return found
-    found = _found("invision", "5", [("//*[@data-ips-hook]", "data-ips-hook attributes (Invision Community 5)")], sel)
+    found = _found("invision", "5", [("//*[@data-ips-hook]", b"data-ips-hook",
+                                      "data-ips-hook attributes (Invision Community 5)")], doc)
     if found:
         return found
     return _found("invision", "3", [
-        ("//body[@id='ipboard_body']", "<body id='ipboard_body'> (IP.Board 3)"),
-        ("//script[contains(., 'ipb.vars[')]", "ipb.vars script (IP.Board 3)"),
-    ], sel)
+        ("//body[@id='ipboard_body']", b"ipboard_body", "<body id='ipboard_body'> (IP.Board 3)"),
+        ("//script[contains(., 'ipb.vars[')]", b"ipb.vars[", "ipb.vars script (IP.Board 3)"),
+    ], doc)
 
 
-def _smf(sel: Selector) -> Detection | None:
+def _smf(doc: _Document) -> Detection | None:
     return _found("smf", None, [
-        ("//script[contains(., 'smf_scripturl') or contains(., 'smf_theme_url')]", "smf_scripturl/smf_theme_url script"),
-        ("//a[contains(@href, 'action=profile;u=')]", "SMF profile links (action=profile;u=N)"),
-        ("//a[contains(@href, '?topic=') and contains(@href, '.msg')]", "SMF message links (?topic=N.msgM)"),
-    ], sel)
+        ("//script[contains(., 'smf_scripturl') or contains(., 'smf_theme_url')]", b"smf_",
+         "smf_scripturl/smf_theme_url script"),
+        ("//a[contains(@href, 'action=profile;u=')]", b"action=profile", "SMF profile links (action=profile;u=N)"),
+        ("//a[contains(@href, '?topic=') and contains(@href, '.msg')]", b"?topic=", "SMF message links (?topic=N.msgM)"),
+    ], doc)
 
 
-def _mybb(sel: Selector) -> Detection | None:
+def _mybb(doc: _Document) -> Detection | None:
     return _found("mybb", None, [
-        ("//script[contains(., 'my_post_key')]", "my_post_key script variable"),
-        ("//script[contains(@src, 'jscripts/general.js')]", "jscripts/general.js"),
-        ("//a[contains(@href, 'member.php?action=profile&uid=')]", "MyBB profile links (member.php?action=profile&uid=N)"),
-    ], sel)
+        ("//script[contains(., 'my_post_key')]", b"my_post_key", "my_post_key script variable"),
+        ("//script[contains(@src, 'jscripts/general.js')]", b"jscripts/general.js", "jscripts/general.js"),
+        # (the href's "&" is "&amp;" in the markup)
+        ("//a[contains(@href, 'member.php?action=profile&uid=')]", b"member.php?action=profile",
+         "MyBB profile links (member.php?action=profile&uid=N)"),
+    ], doc)
 
 
-def _nodebb(sel: Selector) -> Detection | None:
+def _nodebb(doc: _Document) -> Detection | None:
     return _found("nodebb", None, [
-        ("//script[contains(@src, '/assets/nodebb.min.js')]", "/assets/nodebb.min.js"),
+        ("//script[contains(@src, '/assets/nodebb.min.js')]", b"/assets/nodebb.min.js", "/assets/nodebb.min.js"),
         ("//link[contains(@href, '/plugins/nodebb-')] | //script[contains(@src, '/plugins/nodebb-')]",
-         "/plugins/nodebb-* assets"),
-        ("//*[@component='post'][@data-pid]", "[component='post'][data-pid] posts"),
-    ], sel)
+         b"/plugins/nodebb-", "/plugins/nodebb-* assets"),
+        ("//*[@component='post'][@data-pid]", b"data-pid", "[component='post'][data-pid] posts"),
+    ], doc)
 
 
 # Footer credits, read only when no structural marker matched: a link to the software's site whose
@@ -273,13 +349,14 @@ _POWERED_BY = [
     ("discourse", ("discourse.org",), "Discourse"),
     ("forumotion", ("forumotion.com", "forumactif.com"), "Forumotion"),
 ]
+_AROUND = etree.XPath("..//text()", smart_strings=False)
 
 
-def _powered_by(sel: Selector) -> Detection:
+def _powered_by(doc: _Document) -> Detection:
     for engine, hosts, name in _POWERED_BY:
         host_test = " or ".join(f"contains(@href, '{host}')" for host in hosts)
-        for link in sel.xpath(f"//a[{host_test}]"):
-            around = " ".join(" ".join(link.xpath("..//text()").getall()).split()).lower()
+        for link in doc.find(f"//a[{host_test}]", *(host.encode() for host in hosts)):
+            around = " ".join(" ".join(_AROUND(link)).split()).lower()
             if "powered by" in around and name.lower() in around:
                 return Detection(engine, None, (f"'Powered by {name}' footer link",))
     return Detection(None)
@@ -287,36 +364,38 @@ def _powered_by(sel: Selector) -> Detection:
 
 # --- phpBB ---------------------------------------------------------------------------------------
 
-def _phpbb(sel: Selector) -> Detection | None:
+def _phpbb(doc: _Document) -> Detection | None:
     evidence = []
-    if sel.xpath("//body[@id='phpbb']"):
+    if doc.find("//body[@id='phpbb']", b"phpbb"):
         evidence.append("<body id='phpbb'>")
-    copyright = " ".join(sel.xpath("//meta[@name='copyright']/@content").getall())
-    footer = " ".join(" ".join(sel.xpath("//a[contains(@href, 'phpbb.com')]/..//text()").getall()).split())
+    copyright = " ".join(doc.find("//meta[@name='copyright']/@content", b"copyright"))
+    footer = " ".join(" ".join(doc.find("//a[contains(@href, 'phpbb.com')]/..//text()", b"phpbb.com")).split())
     if "phpBB" in copyright:
         evidence.append(f"copyright meta {copyright!r}")
     if "phpBB" in footer:
         evidence.append("'Powered by phpBB' footer")
-    if sel.xpath(
+    if doc.find(
         "//div[re:test(@id, '^p\\d+$')][contains(concat(' ', normalize-space(@class), ' '), ' post ')]"
         "//a[contains(@href, 'memberlist.php')]"
         " | //ul[contains(concat(' ', normalize-space(@class), ' '), ' topiclist ')]"
-        "//a[contains(@href, 'viewtopic.php') or contains(@href, 'viewforum.php')]"
+        "//a[contains(@href, 'viewtopic.php') or contains(@href, 'viewforum.php')]",
+        b"memberlist.php", b"topiclist",
     ):
         evidence.append("phpBB 3 post/topic-list markup with viewtopic/viewforum/memberlist links")
-    phpbb2 = bool(sel.xpath("//a[contains(@href, 'profile.php?mode=viewprofile')]"))
+    phpbb2 = bool(doc.find("//a[contains(@href, 'profile.php?mode=viewprofile')]", b"profile.php?mode=viewprofile"))
     if not evidence or (evidence == ["'Powered by phpBB' footer"] and not phpbb2):
         return None
-    if phpbb2 and not sel.xpath("//body[@id='phpbb'] | //a[contains(@href, 'memberlist.php')]"):
+    if phpbb2 and not doc.find("//body[@id='phpbb'] | //a[contains(@href, 'memberlist.php')]", b"phpbb",
+                               b"memberlist.php"):
         return Detection("phpbb2", "2", tuple(evidence + ["profile.php?mode=viewprofile links (phpBB 2)"]))
-    return Detection("phpbb", _phpbb_family(sel, copyright + " " + footer), tuple(evidence))
+    return Detection("phpbb", _phpbb_family(doc, copyright + " " + footer), tuple(evidence))
 
 
-def _phpbb_family(sel: Selector, credits: str) -> str | None:
+def _phpbb_family(doc: _Document, credits: str) -> str | None:
     # 3.0 credits the "phpBB Group"; 3.1 renamed it "phpBB Limited"; 3.2 brought Font Awesome icons and
     # <time datetime> post dates.
-    if sel.xpath("//p[contains(concat(' ', normalize-space(@class), ' '), ' author ')]//time[@datetime]"
-                 " | //i[contains(concat(' ', normalize-space(@class), ' '), ' fa-fw ')]"):
+    if doc.find("//p[contains(concat(' ', normalize-space(@class), ' '), ' author ')]//time[@datetime]"
+                " | //i[contains(concat(' ', normalize-space(@class), ' '), ' fa-fw ')]", b"datetime", b"fa-fw"):
         return "3.2+"
     if "phpBB Limited" in credits:
         return "3.1"
