@@ -13,6 +13,7 @@ from scrapy.http import HtmlResponse
 
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines import vbulletin
+from tests.support.reference import ABSENT, REFERENCE
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 IB = "ib-vbulletin/pprune-showthread-666472-page1.html"
@@ -22,10 +23,9 @@ VB4 = "vbulletin4/militarytimes-showthread-9687-page1.html"
 
 @pytest.fixture(scope="module")
 def reference() -> Path:
-    folder = Path(__file__).resolve().parents[1].parent / "shared" / "reference-html"
-    if not (folder / "pages.json").is_file():
-        pytest.skip(f"real reference pages not available: {folder} is absent (it sits beside the project in CI)")
-    return folder
+    if not (REFERENCE / "pages.json").is_file():
+        pytest.skip(ABSENT)
+    return REFERENCE
 
 
 @pytest.fixture(scope="module")
