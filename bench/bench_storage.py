@@ -2,6 +2,7 @@
 and the compression / dictionary-encoding choices of ``pipelines/parquet.py`` against the alternatives.
 
     .venv/bin/python bench/bench_storage.py [--posts 100000] [--json FILE]
+    .venv/bin/python bench/bench_storage.py --kill-loss [--kill-after 58] [--json FILE]
 
 Rows: the posts of a synthetic forum of ``--posts`` posts as our spider parses them (rebuilt from the
 benchmark's HTTP cache with ``miata reparse``), and, as a sample of real text, every post of the
@@ -212,12 +213,80 @@ def run(posts: int, workdir: Path) -> dict:
             "writer": writer_throughput(synthetic, MIATA_PARQUET_BATCH_SIZE)}
 
 
+def kill_loss(workdir: Path, kill_after: float, posts: int = 20_000) -> dict:
+    """How much crawling a kill -9 loses at default settings (politeness, batch size, flush seconds).
+
+    A live crawl of a synthetic forum on 127.0.0.1 with the project's settings is killed with SIGKILL
+    ``kill_after`` seconds after a part was committed (58 s: just before the next timed flush, the worst
+    case). Every page it fetched is in its HTTP cache, so ``miata reparse`` of that cache says how many
+    posts it had fetched; the dataset says how many were durable. The difference is the loss.
+    """
+    import signal
+    import subprocess
+    import time
+
+    from miata_spiders.reparse import reparse
+    from miata_spiders.settings import MIATA_PARQUET_BATCH_SIZE, MIATA_PARQUET_FLUSH_SECONDS
+    from miata_spiders.spiders.miataturbo import MiataturboSpider
+    from miata_spiders.testing.forumgen import ForumShape, SyntheticForum
+    from miata_spiders.testing.render_ib import IBForumSite
+    from miata_spiders.testing.server import ForumServer
+    from common import PYTHON, scrapy_env
+    import pyarrow.dataset as ds
+
+    data, fetched = workdir / "kill-loss", workdir / "kill-loss-fetched"
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.rmtree(fetched, ignore_errors=True)
+    server = ForumServer(IBForumSite(SyntheticForum(ForumShape.for_posts(posts))))
+    server.start()
+    parts_dir = data / "posts" / "site=miataturbo"
+    try:
+        cmd = [PYTHON, "-m", "scrapy", "crawl", "miataturbo", "-a", f"base_url={server.base_url}",
+               "-s", f"MIATA_DATA_DIR={data}", "-s", f"HTTPCACHE_DIR={data / 'httpcache'}"]
+        crawl = subprocess.Popen(cmd, cwd=ROOT, env=scrapy_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started = time.monotonic()
+        while not list(parts_dir.glob("*.parquet")):
+            if crawl.poll() is not None or time.monotonic() - started > 600:
+                raise RuntimeError("the crawl wrote no part")
+            time.sleep(0.2)
+        committed_at = time.monotonic()
+        first_part_after = round(committed_at - started, 1)
+        time.sleep(kill_after)
+        parts_before_kill = len(list(parts_dir.glob("*.parquet")))
+        crawl.send_signal(signal.SIGKILL)
+        crawl.wait()
+        killed_at = time.monotonic()
+    finally:
+        server.stop()
+    durable = ds.dataset(str(parts_dir), format="parquet").count_rows()
+    last_part = max(p.stat().st_mtime for p in parts_dir.glob("*.parquet"))
+    stats = reparse(MiataturboSpider, {"base_url": server.base_url}, fetched, data / "httpcache", use_gzip=True,
+                    batch_size=MIATA_PARQUET_BATCH_SIZE, workers=1)
+    result = {"benchmark": "kill_loss", "command": " ".join(sys.argv), "machine": machine(),
+              "settings": {"MIATA_PARQUET_BATCH_SIZE": MIATA_PARQUET_BATCH_SIZE,
+                           "MIATA_PARQUET_FLUSH_SECONDS": MIATA_PARQUET_FLUSH_SECONDS},
+              "first_part_after_s": first_part_after, "killed_s_after_a_commit": kill_after,
+              "parts_before_kill": parts_before_kill, "posts_fetched": stats.rows_written, "posts_durable": durable,
+              "posts_lost": stats.rows_written - durable, "thread_pages_fetched": stats.thread_pages,
+              "seconds_of_crawling_lost": round(time.time() - last_part - (time.monotonic() - killed_at), 1)}
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.rmtree(fetched, ignore_errors=True)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--kill-loss", action="store_true",
+                        help="measure what a kill -9 loses at default settings instead (a live crawl, minutes)")
+    parser.add_argument("--kill-after", type=float, default=58.0,
+                        help="with --kill-loss: seconds after a part commit to kill (default: just before the next)")
     args = parser.parse_args()
+    if args.kill_loss:
+        write_json(args.json, kill_loss(args.workdir, args.kill_after))
+        return
     write_json(args.json, run(args.posts, args.workdir))
 
 
