@@ -98,14 +98,10 @@ def element_text(root, skip=frozenset()) -> str:
     return clean_lines("".join(parts))
 
 
-_SPACE_RUNS = re.compile(r"[^\S\n]+")  # whitespace other than line breaks (\xa0 included)
-_LINE_EDGES = re.compile(r" ?\n ?")
-
-
 def clean_lines(text: str) -> str:
-    """Each line's spaces collapsed and trimmed, at most one blank line in a row, no blank edges."""
-    text = _LINE_EDGES.sub("\n", _SPACE_RUNS.sub(" ", text))
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    """Each line's spaces collapsed and trimmed (\xa0 and every other Unicode space too), at most one
+    blank line in a row, no blank edges."""
+    return _BLANK_LINES.sub("\n\n", "\n".join([" ".join(line.split()) for line in text.split("\n")])).strip()
 
 
 def image_urls(root, base_url: str, skip=frozenset()) -> list[str]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from miata_spiders.dates import DateResolver
@@ -237,24 +238,79 @@ _LINE_MEMBER = xpath(f"descendant::{_MEMBER_LINK}")
 _LINE_NAME = xpath(f"descendant::{_USERNAME} | descendant::strong")
 _LINE_TIME = xpath("descendant::time[@datetime]")
 _LINE_POST_LINK = xpath("descendant::a[contains(@href, 'viewtopic.php') and contains(@href, 'p=')]/@href")
-_DELETED = xpath(f"self::*[{_cls('deleted')}] | descendant::div[{_cls('post_deleted_msg')}]")
-_NOTICES = xpath(f"descendant::div[{_cls('notice')}][not({_cls('post_deleted_msg')})]")
-_SIGNATURE = xpath(f"descendant::div[{_cls('signature')}]")
+# One query per post for the boxes around its message (each field picks its own from the result, in
+# page order): the soft-delete notice, edit notices, the signature, attachment boxes under the message
+# (dl.attachbox) and inline in it (div.inline-attachment).
+_POST_BOXES = xpath(f"descendant::div[{_cls('post_deleted_msg')} or {_cls('notice')} or {_cls('signature')}"
+                    f" or {_cls('inline-attachment')}] | descendant::dl[{_cls('attachbox')}]")
 # Inline attachment boxes, and the "Code: Select all" caption of code boxes (a button label): the
 # software's words, not the poster's.
-_LABELS = xpath(f"descendant::div[{_cls('inline-attachment')}] | descendant::*[{_cls('codebox')}]/*[self::p or self::dt]")
+_LABELS = f"descendant::div[{_cls('inline-attachment')}] | descendant::*[{_cls('codebox')}]/*[self::p or self::dt]"
 # Attachment boxes under the message (dl.attachbox) and inline in it (div.inline-attachment).
-_ATTACHMENT_BOXES = xpath(f"descendant::div[{_cls('inline-attachment')}] | descendant::dl[{_cls('attachbox')}]")
-_SMILIES = xpath(f"descendant::img[{_cls('smilies')}]")
-_QUOTES = xpath("descendant::blockquote")
-_ANY_IMAGE = xpath("boolean(descendant::img)")
-_ANY_LINK = xpath("boolean(descendant::a[@href])")
+# ... and one per message for its quotes, images, links and those labels.
+_BODY_PARTS = xpath(f"descendant::blockquote | descendant::img | descendant::a[@href] | {_LABELS}")
 _CITE = xpath("./div/cite | ./cite")
 _QUOTE_BODY = xpath("./div")
 _ATTACHED_FILES = xpath(f"descendant::dl[{_cls('file')} or {_cls('thumbnail')}]")
 _THUMBNAIL_TARGET = xpath("descendant::a[@href][descendant::img]/@href")
 _INLINE_IMAGE = xpath(f"descendant::dt[{_cls('attach-image')}]/descendant::img/@src")
 _FILE_LINK = xpath("descendant::a[@href]/@href")
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def _class_tokens(element) -> set[str]:
+    """The class list as XPath's ``normalize-space`` splits it (XML whitespace only)."""
+    return set(_XML_SPACE.split(element.get("class") or ""))
+
+
+class _PostBoxes(NamedTuple):
+    deleted_notice: bool  # div.post_deleted_msg (3.1+ soft delete)
+    notices: list  # div.notice that is not the delete notice (edit notes), page order
+    signature: object  # the first div.signature, or None
+    attachment_boxes: list  # div.inline-attachment and dl.attachbox, page order
+
+
+def _post_boxes(node) -> _PostBoxes:
+    deleted, notices, signature, boxes = False, [], None, []
+    for element in _POST_BOXES(node):
+        if element.tag == "dl":
+            boxes.append(element)
+            continue
+        tokens = _class_tokens(element)
+        if "post_deleted_msg" in tokens:
+            deleted = True
+        elif "notice" in tokens:
+            notices.append(element)
+        if "signature" in tokens and signature is None:
+            signature = element
+        if "inline-attachment" in tokens:
+            boxes.append(element)
+    return _PostBoxes(deleted, notices, signature, boxes)
+
+
+class _BodyParts(NamedTuple):
+    quotes: list  # every blockquote, nested ones included, page order
+    labels: frozenset  # inline attachment boxes, code box captions
+    smilies: frozenset  # img.smilies
+    any_image: bool
+    any_link: bool  # a[@href]
+
+
+def _body_parts(body) -> _BodyParts:
+    quotes, labels, smilies, any_image, any_link = [], [], [], False, False
+    for element in _BODY_PARTS(body):
+        tag = element.tag
+        if tag == "blockquote":
+            quotes.append(element)
+        elif tag == "img":
+            any_image = True
+            if "smilies" in _class_tokens(element):
+                smilies.append(element)
+        elif tag == "a":
+            any_link = True
+        else:  # the _LABELS branch: div.inline-attachment, a code box's p/dt
+            labels.append(element)
+    return _BodyParts(quotes, frozenset(labels), frozenset(smilies), any_image, any_link)
 
 
 class ProsilverFields(PostFields):
@@ -345,10 +401,16 @@ class ProsilverFields(PostFields):
     def is_deleted(self, node, body) -> bool:
         """Soft-deleted (3.1+, shown to moderators): ``div.post.deleted`` or its notice; the body stays.
         A post container without a body is a post all the same (its id is in the markup)."""
-        return body is None or bool(_DELETED(node))
+        return body is None or "deleted" in _class_tokens(node) or self.boxes(node).deleted_notice
+
+    def boxes(self, node) -> _PostBoxes:
+        return self.cached("boxes", node, _post_boxes)
+
+    def body_parts(self, body) -> _BodyParts:
+        return self.cached("body_parts", body, _body_parts)
 
     def quote_blocks(self, body) -> list:
-        return _QUOTES(body)
+        return list(self.body_parts(body).quotes)
 
     def quote(self, block, nested: list) -> dict:
         """Author and quoted post id from the ``cite`` (its profile link, its link to the quoted post,
@@ -395,22 +457,23 @@ class ProsilverFields(PostFields):
     def labels(self, body) -> frozenset:
         """Parts of a body that are the software's, not the poster's: inline attachment boxes and the
         "Code: Select all" caption of code boxes (a button label)."""
-        return frozenset(_LABELS(body))
+        return self.body_parts(body).labels
 
     def images(self, node, body, skip) -> list[str]:
         # Most posts have no image: the C-level query saves the walk.
-        images = image_urls(body, self.base_url, skip | self.text_skip(body, []) | frozenset(_SMILIES(body))) \
-            if _ANY_IMAGE(body) else []
+        parts = self.body_parts(body)
+        images = image_urls(body, self.base_url, skip | self.text_skip(body, []) | parts.smilies) \
+            if parts.any_image else []
         return images + self.cached("attachments", node, self.attached)[0]
 
     def links(self, node, body, skip) -> list[str]:
-        links = link_urls(body, self.base_url, skip | self.text_skip(body, [])) if _ANY_LINK(body) else []
+        links = link_urls(body, self.base_url, skip | self.text_skip(body, [])) if self.body_parts(body).any_link else []
         return links + self.cached("attachments", node, self.attached)[1]
 
     def attached(self, node) -> tuple[list[str], list[str]]:
         """(images, files) of the post's attachment boxes, inline ones included."""
         images, files = [], []
-        for box in _ATTACHMENT_BOXES(node):
+        for box in self.boxes(node).attachment_boxes:
             found_images, found_files = self.attachments(box)
             images += found_images
             files += found_files
@@ -433,7 +496,7 @@ class ProsilverFields(PostFields):
 
     # notes around the body ---------------------------------------------------------------------
     def edit(self, node, author: str | None) -> tuple[str | None, datetime | None]:
-        for notice in _NOTICES(node):
+        for notice in self.boxes(node).notices:
             found = self.edit_note(notice)
             if found != (None, None):
                 return found
@@ -467,7 +530,7 @@ class ProsilverFields(PostFields):
         return (editor or None, when) if when is not None else (None, None)
 
     def signature(self, node) -> str | None:
-        sig = first(_SIGNATURE(node))
+        sig = self.boxes(node).signature
         return (element_text(sig) or None) if sig is not None else None
 
     def clean_url(self, url: str) -> str:
