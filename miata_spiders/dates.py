@@ -26,11 +26,17 @@ from zoneinfo import ZoneInfo
 #: languages whose month names, weekday names, Today/Yesterday and "N minutes ago" words are read
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 
-_GMT_OFFSET = re.compile(r"All times are (?:GMT|UTC)\s*(?P<sign>[+-])?\s*(?P<hours>\d{1,2})?(?:[.:](?P<frac>\d+))?", re.I)
+# vBulletin's footer in the languages of LANGUAGES ("WEZ", Westeuropäische Zeit, is GMT).
+FOOTER_LEADS = ("All times are", "Alle Zeitangaben in", "Heures au format", "Fuseau horaire", "Todas las horas son",
+                "Tutti gli orari sono", "Alle tijden zijn")
+_GMT_OFFSET = re.compile(
+    rf"(?:{'|'.join(FOOTER_LEADS)})\s+(?:GMT|UTC|WEZ)\s*(?P<sign>[+-])?\s*(?P<hours>\d{{1,2}})?(?:[.:](?P<frac>\d+))?",
+    re.I)
 
 
 def offset_from_footer(text: str) -> tzinfo | None:
-    """The fixed offset a vBulletin page was rendered in, from "All times are GMT -5."
+    """The fixed offset a vBulletin page was rendered in, from "All times are GMT -5." (or "Alle
+    Zeitangaben in WEZ +1", "Todas las horas son GMT +1", ...).
 
     vBulletin renders every date on a page with the viewer's current offset (DST included), not the
     offset in force on that date, so this footer is the exact key to the page's dates.
@@ -73,7 +79,15 @@ class Ago(NamedTuple):
     seconds: int
 
 
-Reading = Local | Aware | DaysBack | Ago
+class Weekday(NamedTuple):
+    """A weekday of the past week at a clock time ("Monday at 9:14 PM": XenForo between two and six
+    days back), in the page's timezone."""
+
+    weekday: int  # Monday = 0
+    clock: time
+
+
+Reading = Local | Aware | DaysBack | Ago | Weekday
 
 
 @dataclass
@@ -117,6 +131,11 @@ class DateResolver:
         if isinstance(reading, DaysBack):
             day = self.local_today - timedelta(days=reading.days)
             return self._localise(datetime.combine(day, reading.clock))
+        if isinstance(reading, Weekday):
+            days = (self.local_today.weekday() - reading.weekday) % 7
+            if days == 0:
+                return None  # today would say "Today"; a week ago is a guess
+            return self._localise(datetime.combine(self.local_today - timedelta(days=days), reading.clock))
         return (self.now - timedelta(seconds=reading.seconds)).astimezone(timezone.utc)
 
     def _localise(self, naive: datetime) -> datetime:
@@ -221,6 +240,14 @@ def _read_day_word(match, date_order, this_year):
     return DaysBack(_vocabulary().days_back[match["word"]], _clock(match))
 
 
+def _read_weekday(match, date_order, this_year):
+    return Weekday(_vocabulary().weekday_numbers[match["weekday"].rstrip(".")], _clock(match))
+
+
+def _read_moment(match, date_order, this_year):
+    return Ago(0)
+
+
 def _read_ago(match, date_order, this_year):
     vocab = _vocabulary()
     count = match["count"]
@@ -239,6 +266,7 @@ def _month_number(word: str) -> int:
 class _Vocabulary(NamedTuple):
     months: dict[str, int]
     weekdays: list[str]
+    weekday_numbers: dict[str, int]  # Monday = 0; only words no two languages read differently
     days_back: dict[str, int]
     unit_seconds: dict[str, int]
     ago_before: list[str]  # "vor", "il y a", "hace": the number follows
@@ -252,6 +280,9 @@ _MONTH_KEYS = ("january", "february", "march", "april", "may", "june", "july", "
                "october", "november", "december")
 _WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # "an hour ago", "vor einer Stunde", "il y a une heure", "hace una hora", "un'ora fa", "een uur geleden"
+# "Under a minute ago" as XenForo and Discourse print it, in LANGUAGES.
+_MOMENT = ("a moment ago", "just now", "gerade eben", "vor einem moment", "à l'instant", "il y a un instant",
+           "hace un momento", "un momento fa", "zojuist", "een moment geleden")
 _ONE = ("a", "an", "one", "ein", "eine", "einer", "einem", "un", "une", "una", "uno", "un'", "een")
 
 
@@ -261,6 +292,7 @@ def _vocabulary() -> _Vocabulary:
 
     months: dict[str, set[int]] = {}
     weekdays: set[str] = set()
+    weekday_numbers: dict[str, set[int]] = {}
     days_back: dict[str, int] = {}
     units: dict[str, set[int]] = {}
     before: set[str] = set()
@@ -270,8 +302,10 @@ def _vocabulary() -> _Vocabulary:
         for number, key in enumerate(_MONTH_KEYS, start=1):
             for word in info[key]:
                 months.setdefault(word.lower().rstrip("."), set()).add(number)
-        for key in _WEEKDAY_KEYS:
+        for number, key in enumerate(_WEEKDAY_KEYS):
             weekdays.update(word.lower() for word in info[key])
+            for word in info[key]:
+                weekday_numbers.setdefault(word.lower().rstrip("."), set()).add(number)
         for days, key in ((0, "0 day ago"), (1, "1 day ago")):
             for word in info["relative-type"].get(key, []):
                 if word != "till date":
@@ -290,6 +324,7 @@ def _vocabulary() -> _Vocabulary:
     return _Vocabulary(
         months={word: numbers.pop() for word, numbers in months.items() if len(numbers) == 1},
         weekdays=sorted(weekdays),
+        weekday_numbers={word: numbers.pop() for word, numbers in weekday_numbers.items() if len(numbers) == 1},
         days_back=days_back,
         unit_seconds={word: seconds.pop() for word, seconds in units.items() if len(seconds) == 1},
         ago_before=sorted(before),
@@ -331,6 +366,10 @@ def _patterns():
         (re.compile(rf"^{count}(?P<unit>{units}){plural}\s+(?:{_alternation(vocab.ago_after)})$"), _read_ago),
         # vor 5 Minuten / il y a 5 minutes / hace 5 minutos
         (re.compile(rf"^(?:{_alternation(vocab.ago_before)})\s+{count}(?P<unit>{units}){plural}$"), _read_ago),
+        # Monday at 9:14 PM / Montag um 21:05 / lundi à 21:05 (XenForo, two to six days back)
+        (re.compile(rf"^(?P<weekday>{_alternation(vocab.weekday_numbers)})\.?{_AT}{_TIME}$"), _read_weekday),
+        # A moment ago / Just now (XenForo, under a minute)
+        (re.compile(rf"^(?:{_alternation(_MOMENT)})$"), _read_moment),
         # data-time="1290336718"
         (re.compile(r"^(?P<epoch>1\d{9})$"), _read_timestamp),
     ]

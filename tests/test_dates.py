@@ -172,3 +172,37 @@ def test_footer_offset_is_the_pages_rendering_offset():
     assert offset_from_footer("All times are GMT. The time now is 09:25.") == timezone.utc
     assert offset_from_footer("All times are GMT +5.5") == timezone(timedelta(hours=5, minutes=30))
     assert offset_from_footer("no footer here") is None
+
+
+@pytest.mark.parametrize(
+    "printed, utc",
+    [
+        # XenForo names the weekday for dates two to six days back; the crawl time is Wednesday 25th.
+        ("Monday at 9:14 PM", "2026-11-24T02:14:00+00:00"),
+        ("Sunday at 10:00 AM", "2026-11-22T15:00:00+00:00"),
+        ("Montag um 21:05", "2026-11-24T02:05:00+00:00"),
+        ("lundi à 21:05", "2026-11-24T02:05:00+00:00"),
+        ("A moment ago", "2026-11-25T17:00:00+00:00"),
+        ("Gerade eben", "2026-11-25T17:00:00+00:00"),
+    ],
+)
+def test_weekdays_of_the_past_week_and_moments(dates, printed, utc):
+    assert dates.parse(printed) == datetime.fromisoformat(utc)
+
+
+def test_todays_weekday_is_not_read_as_a_week_ago(dates):
+    # "Wednesday at 9:14 AM" on a Wednesday is either today (printed "Today") or a week back: a guess.
+    assert dates.parse("Wednesday at 9:14 AM") is None
+
+
+@pytest.mark.parametrize(
+    "footer, hours",
+    [
+        ("Alle Zeitangaben in WEZ +1. Es ist jetzt 14:17 Uhr.", 1),
+        ("Todas las horas son GMT +2. La hora es 14:17.", 2),
+        ("Tutti gli orari sono GMT. Ora sono le 14:17.", 0),
+        ("Alle tijden zijn GMT -5. De tijd is nu 14:17.", -5),
+    ],
+)
+def test_footer_offset_in_other_languages(footer, hours):
+    assert offset_from_footer(footer).utcoffset(None) == timedelta(hours=hours)

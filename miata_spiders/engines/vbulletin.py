@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import timedelta, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from miata_spiders.dates import DateResolver, offset_from_footer
+from miata_spiders.dates import FOOTER_LEADS, DateResolver, offset_from_footer
 from miata_spiders.engines.base import (
     ForumEngine,
     PostFields,
@@ -92,9 +92,7 @@ _POSITION_TEXT = re.compile(r"^(?:\D{0,12}\s)?#\s?(\d{1,9})$")
 _CLOCK = re.compile(r"\d:\d\d")
 _CODE_HEADER = re.compile(r"code|php|html", re.I)
 _PAGE_OF = re.compile(r"(?:Page|Seite|Página|Pagina)\s+(\d+)\s+(?:of|von|de|di|sur|van)\s+(\d+)", re.I)
-# Footers in other languages, mapped to the English form dates.offset_from_footer reads.
-_FOOTER_FORMS = re.compile(r"Alle Zeitangaben in (?:WEZ|GMT|UTC)|Todas las horas son (?:GMT|UTC)|"
-                           r"Tutti gli orari sono (?:GMT|UTC)|Fuseau horaire (?:GMT|UTC)", re.I)
+_FOOTER_LEADS = tuple(lead.encode() for lead in FOOTER_LEADS)
 
 # --- queries (compiled once) -------------------------------------------------------------------------
 _POSTS = xpath(f"//*[{id_is('post')} or {id_is('post_')}]")
@@ -230,10 +228,8 @@ def _page_dates(root, dates: DateResolver, markup: _Markup) -> DateResolver:
     offset without the DST hour ("All times are GMT -5." all summer long). So: the site's offset at the
     time the page was rendered, checked against the footer; a footer that disagrees with the declared
     timezone altogether wins, and so does a footer on a site that declared none."""
-    footers = _FOOTERS(root) if markup.has(b"footer_time", b"All times", b"Alle Zeitangaben", b"Todas las horas",
-                                            b"Tutti gli orari", b"Fuseau horaire") else []
-    text = " ".join(t for t in map(text_of, footers) if "All times" in t or _FOOTER_FORMS.search(t))
-    footer = offset_from_footer(_FOOTER_FORMS.sub("All times are GMT", text))
+    footers = _FOOTERS(root) if markup.has(b"footer_time", *_FOOTER_LEADS) else []
+    footer = offset_from_footer(" ".join(map(text_of, footers)))
     current = dates.now.astimezone(dates.tz).utcoffset()
     if footer is not None:
         printed = footer.utcoffset(None)
