@@ -15,28 +15,28 @@ from miata_spiders import errors
 from miata_spiders.errors import SiteLockedError
 from miata_spiders.testing.forumgen import ForumShape, SyntheticForum
 from miata_spiders.testing.server import FaultRule, ForumServer
-from pipelines.lock import SiteLock, lock_path
+from pipelines.lock import SiteLock, command_line, lock_path
 from tests.support.crawl import FAST, ROOT, dataset_rows
 from tests.support.renderers import BY_SPIDER
 
 
 def test_a_second_holder_is_refused_with_the_first_ones_pid_start_and_command(tmp_path):
-    first = SiteLock(tmp_path, "miataturbo").acquire()
-    recorded = json.loads(lock_path(tmp_path, "miataturbo").read_text())
-    assert recorded["pid"] == os.getpid()
-    assert recorded["command"].startswith(sys.executable) and "pytest" in recorded["command"]
+    with SiteLock(tmp_path, "miataturbo"):
+        recorded = json.loads(lock_path(tmp_path, "miataturbo").read_text())
+        assert recorded["pid"] == os.getpid()
+        assert recorded["command"] == command_line() and recorded["command"].startswith(sys.executable)
 
-    with pytest.raises(SiteLockedError) as refused:
-        SiteLock(tmp_path, "miataturbo").acquire()
+        with pytest.raises(SiteLockedError) as refused:
+            SiteLock(tmp_path, "miataturbo").acquire()
 
-    assert refused.value.exit_status == errors.TEMPFAIL == 75
-    message = refused.value.message
-    assert f"pid {os.getpid()}, since {recorded['since']}, command: {recorded['command'][:300]}" in message
-    assert str(lock_path(tmp_path, "miataturbo")) in message
-    SiteLock(tmp_path, "mx5nutz").acquire().release()  # other sites are not affected
-    first.release()
+        assert refused.value.exit_status == errors.TEMPFAIL == 75
+        message = refused.value.message
+        assert f"pid {os.getpid()}, since {recorded['since']}, command: {recorded['command'][:300]}" in message
+        assert str(lock_path(tmp_path, "miataturbo")) in message
+        SiteLock(tmp_path, "mx5nutz").acquire().release()  # other sites are not affected
     with SiteLock(tmp_path, "miataturbo") as again:
         assert again.held
+    assert lock_path(tmp_path, "miataturbo").read_text() == ""  # released: no holder described
 
 
 def test_a_holder_killed_with_sigkill_leaves_no_stale_lock(tmp_path):
