@@ -20,7 +20,6 @@ import lxml.html
 
 from miata_spiders.engines.html_text import element_text, image_urls, link_urls
 from miata_spiders.items import PostItem
-from pipelines.schema import content_hash
 
 SITE = "reddit"
 SOURCE = "reddit"
@@ -146,11 +145,6 @@ def thread_context(submission) -> ThreadContext:
     )
 
 
-def _finish(item: PostItem) -> PostItem:
-    item.content_hash = content_hash(item.body_text, item.quotes, item.images, item.is_deleted)
-    return item
-
-
 def submission_item(submission, scraped_at: datetime) -> PostItem:
     thread = thread_context(submission)
     author, author_gone = _author(submission)
@@ -167,7 +161,7 @@ def submission_item(submission, scraped_at: datetime) -> PostItem:
     if not is_self and not body.text and not removed_by and not _value(submission, "is_gallery"):
         body.text = link_url  # a link post's link is its first post; a gallery's are its images
     edited_at = utc(_value(submission, "edited"))
-    return _finish(
+    return (
         PostItem(
             source=SOURCE,
             site=SITE,
@@ -214,7 +208,7 @@ def comment_item(comment, thread: ThreadContext, depth: int, position: int, scra
     body = Body() if removed_by else parse_body_html(_value(comment, "body_html"))
     permalink = _value(comment, "permalink") or f"{thread.permalink}{comment.id}/"
     edited_at = utc(_value(comment, "edited"))
-    return _finish(
+    return (
         PostItem(
             source=SOURCE,
             site=SITE,
