@@ -85,15 +85,6 @@ def _cls(name: str) -> str:
     return f"contains(@class, '{name}') and {has_class(name)}"
 
 
-def _first_of(node, *queries):
-    """The first element the first query that finds any returns (precise paths before loose ones)."""
-    for query in queries:
-        found = query(node)
-        if found:
-            return found[0]
-    return None
-
-
 def _name_is(prefix: str) -> str:
     """XPath predicate: ``@name`` is ``prefix`` followed by digits only (subsilver2's post anchors)."""
     return id_is(prefix).replace("@id", "@name")
@@ -224,7 +215,8 @@ def _date_before_count(text: str, dates: DateResolver) -> datetime | None:
 _MEMBER_LINK = "a[contains(@href, 'memberlist.php') and contains(@href, 'u=')][normalize-space(.)]"
 _USERNAME = f"*[{_cls('username')} or {_cls('username-coloured')}]"
 
-# Precise paths first (prosilver: div.post > div.inner > div.postbody > ...), then any depth in the post.
+# Precise paths first (prosilver: div.post > div.inner > div.postbody > ...), then any depth in the post
+# (``_post_layout`` walks a post for both in one pass; tests/test_phpbb_post_walks.py holds them together).
 _AUTHOR_LINE = xpath(f"./div/div[{_cls('postbody')}]/p[{_cls('author')}]"
                      f" | ./div/div[{_cls('postbody')}]/div/p[{_cls('author')}]"  # 3.1+: div#post_content{id}
                      f" | ./div[{_cls('postbody')}]/p[{_cls('author')}]")
@@ -238,17 +230,23 @@ _LINE_MEMBER = xpath(f"descendant::{_MEMBER_LINK}")
 _LINE_NAME = xpath(f"descendant::{_USERNAME} | descendant::strong")
 _LINE_TIME = xpath("descendant::time[@datetime]")
 _LINE_POST_LINK = xpath("descendant::a[contains(@href, 'viewtopic.php') and contains(@href, 'p=')]/@href")
-# One query per post for the boxes around its message (each field picks its own from the result, in
-# page order): the soft-delete notice, edit notices, the signature, attachment boxes under the message
-# (dl.attachbox) and inline in it (div.inline-attachment).
-_POST_BOXES = xpath(f"descendant::div[{_cls('post_deleted_msg')} or {_cls('notice')} or {_cls('signature')}"
-                    f" or {_cls('inline-attachment')}] | descendant::dl[{_cls('attachbox')}]")
+# The boxes around a post's message, read in one walk (``_post_boxes``; these queries define what it
+# returns, tests/test_phpbb_post_walks.py holds them together): the soft-delete notice, edit notices,
+# the signature, attachment boxes under the message (dl.attachbox) and inline in it (div.inline-attachment).
+_DELETED = xpath(f"self::*[{_cls('deleted')}] | descendant::div[{_cls('post_deleted_msg')}]")
+_NOTICES = xpath(f"descendant::div[{_cls('notice')}][not({_cls('post_deleted_msg')})]")
+_SIGNATURE = xpath(f"descendant::div[{_cls('signature')}]")
+_ATTACHMENT_BOXES = xpath(f"descendant::div[{_cls('inline-attachment')}] | descendant::dl[{_cls('attachbox')}]")
 # Inline attachment boxes, and the "Code: Select all" caption of code boxes (a button label): the
 # software's words, not the poster's.
 _LABELS = f"descendant::div[{_cls('inline-attachment')}] | descendant::*[{_cls('codebox')}]/*[self::p or self::dt]"
 # Attachment boxes under the message (dl.attachbox) and inline in it (div.inline-attachment).
 # ... and one per message for its quotes, images, links and those labels.
-_BODY_PARTS = xpath(f"descendant::blockquote | descendant::img | descendant::a[@href] | {_LABELS}")
+_QUOTES = xpath("descendant::blockquote")
+_LABELS = xpath(_LABELS)
+_SMILIES = xpath(f"descendant::img[{_cls('smilies')}]")
+_ANY_IMAGE = xpath("boolean(descendant::img)")
+_ANY_LINK = xpath("boolean(descendant::a[@href])")
 _CITE = xpath("./div/cite | ./cite")
 _QUOTE_BODY = xpath("./div")
 _ATTACHED_FILES = xpath(f"descendant::dl[{_cls('file')} or {_cls('thumbnail')}]")
@@ -270,11 +268,68 @@ class _PostBoxes(NamedTuple):
     attachment_boxes: list  # div.inline-attachment and dl.attachbox, page order
 
 
+def _has_class(element, name: str) -> bool:
+    """``_cls(name)`` in Python: the class list holds ``name``."""
+    value = element.get("class")
+    return value is not None and name in value and name in _class_tokens(element)
+
+
+# A post is small (tens of elements): walking it in Python with lxml's C-level tag filter costs less
+# than the set-up and node-set merges of an XPath union per field. Each walk below returns exactly
+# what the XPath beside it names.
+
+def _post_layout(node) -> tuple:
+    """(author line, message) of a prosilver post: the first element of ``_AUTHOR_LINE`` (else of
+    ``_AUTHOR_LINE_ANYWHERE``) and of ``_CONTENT`` (else ``_CONTENT_ANYWHERE``), in one walk."""
+    line = any_line = content = any_content = None
+    for element in node.iter("p", "div"):
+        if element is node:
+            continue
+        if element.tag == "p":
+            if any_line is None or line is None:
+                if _has_class(element, "author"):
+                    any_line = any_line if any_line is not None else element
+                    if line is None and _under_postbody(element, node):
+                        line = element
+        elif (any_content is None or content is None) and _has_class(element, "content"):
+            any_content = any_content if any_content is not None else element
+            if content is None and _under_postbody(element, node):
+                content = element
+        if line is not None and content is not None:
+            break
+    return (line if line is not None else any_line), (content if content is not None else any_content)
+
+
+def _under_postbody(element, node) -> bool:
+    """``element`` is a child of ``./div/div[postbody]``, ``./div/div[postbody]/div`` or ``./div[postbody]``
+    of ``node`` (the precise paths of ``_AUTHOR_LINE`` and ``_CONTENT``)."""
+    parent = element.getparent()
+    chain = [parent]
+    while parent is not None and parent is not node and len(chain) < 4:
+        parent = parent.getparent()
+        chain.append(parent)
+    # chain: element's parent, grandparent, ... up to node (at most 3 levels below it)
+    if chain[-1] is not node:
+        return False
+    levels = chain[:-1]  # the divs between node (exclusive) and element (exclusive), innermost first
+    if any(level.tag != "div" for level in levels):
+        return False
+    if len(levels) == 1:  # ./div[postbody]/element
+        return _has_class(levels[0], "postbody")
+    if len(levels) == 2:  # ./div/div[postbody]/element
+        return _has_class(levels[0], "postbody")
+    return len(levels) == 3 and _has_class(levels[1], "postbody")  # ./div/div[postbody]/div/element
+
+
 def _post_boxes(node) -> _PostBoxes:
+    """``_DELETED`` (but for the post's own class), ``_NOTICES``, ``_SIGNATURE``, ``_ATTACHMENT_BOXES``, in one walk."""
     deleted, notices, signature, boxes = False, [], None, []
-    for element in _POST_BOXES(node):
+    for element in node.iter("div", "dl"):
+        if element is node or element.get("class") is None:
+            continue
         if element.tag == "dl":
-            boxes.append(element)
+            if _has_class(element, "attachbox"):
+                boxes.append(element)
             continue
         tokens = _class_tokens(element)
         if "post_deleted_msg" in tokens:
@@ -297,19 +352,27 @@ class _BodyParts(NamedTuple):
 
 
 def _body_parts(body) -> _BodyParts:
+    """``_QUOTES``, ``_LABELS``, ``_SMILIES``, ``_ANY_IMAGE``, ``_ANY_LINK``, in one walk."""
     quotes, labels, smilies, any_image, any_link = [], [], [], False, False
-    for element in _BODY_PARTS(body):
+    for element in body.iter("blockquote", "img", "a", "div", "p", "dt"):
+        if element is body:
+            continue
         tag = element.tag
         if tag == "blockquote":
             quotes.append(element)
         elif tag == "img":
             any_image = True
-            if "smilies" in _class_tokens(element):
+            if _has_class(element, "smilies"):
                 smilies.append(element)
         elif tag == "a":
-            any_link = True
-        else:  # the _LABELS branch: div.inline-attachment, a code box's p/dt
-            labels.append(element)
+            any_link = any_link or element.get("href") is not None
+        elif tag == "div":
+            if _has_class(element, "inline-attachment"):
+                labels.append(element)
+        else:  # a code box's caption: p/dt directly in a .codebox below the body
+            parent = element.getparent()
+            if parent is not body and _has_class(parent, "codebox"):
+                labels.append(element)
     return _BodyParts(quotes, frozenset(labels), frozenset(smilies), any_image, any_link)
 
 
@@ -342,7 +405,7 @@ class ProsilverFields(PostFields):
         return match.group(1) if match else None
 
     def author_line(self, node):
-        return self.cached("author_line", node, lambda n: _first_of(n, _AUTHOR_LINE, _AUTHOR_LINE_ANYWHERE))
+        return self.cached("layout", node, _post_layout)[0]
 
     def author(self, node) -> tuple[str | None, str | None]:
         """The member link in "by <strong>NAME</strong> »", else in the profile column (mobile and
@@ -396,7 +459,7 @@ class ProsilverFields(PostFields):
 
     # body ----------------------------------------------------------------------------------------
     def body(self, node):
-        return self.cached("body", node, lambda n: _first_of(n, _CONTENT, _CONTENT_ANYWHERE))
+        return self.cached("layout", node, _post_layout)[1]
 
     def is_deleted(self, node, body) -> bool:
         """Soft-deleted (3.1+, shown to moderators): ``div.post.deleted`` or its notice; the body stays.
