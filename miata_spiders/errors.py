@@ -57,6 +57,8 @@ def run_outcome(reason: str | None, stats: dict, *, give_ups_tolerated: int = 0)
     """The reason a run really ended for: ``reason`` as the spider closed, or, for a spider that
     "finished", what its stats say went wrong (cron must not read a run that lost pages as a success).
 
+    - a Parquet part or the crawl state could not be written: ``storage_error``;
+
     - pages were blocked and none was usable: ``site_blocking`` (the index itself was a ban page);
     - no page at all came back with a 2xx status: ``all_requests_failed`` (a site answering 403 or
       503 to everything "finishes" quickly, with nothing);
@@ -65,6 +67,8 @@ def run_outcome(reason: str | None, stats: dict, *, give_ups_tolerated: int = 0)
     """
     if reason != "finished":
         return reason or "failed"
+    if stats.get("miata/parquet/write_errors", 0) or stats.get("miata/state/write_errors", 0):
+        return "storage_error"  # the last part, written at close, failed after the close reason was set
     succeeded = sum(value for key, value in stats.items()
                     if key.startswith("downloader/response_status_count/2") and isinstance(value, int))
     if stats.get("miata/blocked/pages", 0) and not (stats.get("miata/pages/thread") or stats.get("miata/pages/listing")):

@@ -99,6 +99,8 @@ def read_response(entry: Path, use_gzip: bool, meta: dict | None = None):
     from scrapy.utils.response import response_from_dict
     from w3lib.http import headers_raw_to_dict
 
+    from miata_spiders.encoding import with_browser_encoding
+
     opener = _open(use_gzip)
     meta = meta or read_meta(entry, use_gzip)
     with opener(entry / "response_body", "rb") as file:
@@ -110,7 +112,8 @@ def read_response(entry: Path, use_gzip: bool, meta: dict | None = None):
     if extra.exists():
         with opener(extra, "rb") as file:
             data.update(pickle.load(file))  # noqa: S301
-    return response_from_dict(data)
+    # Decoded exactly as the crawl decoded it (BrowserEncodingMiddleware): same text, same hashes.
+    return with_browser_encoding(response_from_dict(data))
 
 
 def root_of(url: str) -> str:

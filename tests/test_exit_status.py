@@ -104,6 +104,8 @@ def test_a_finished_run_without_a_single_2xx_is_all_requests_failed():
     ({"miata/parse/errors": 2}, "parse_errors"),
     ({"miata/parse/gave_up": 1}, "parse_errors"),
     ({"miata/blocked/pages": 1}, "site_blocking"),
+    ({"miata/parquet/write_errors": 1}, "storage_error"),  # the last part, at close, could not be written
+    ({"miata/state/write_errors": 1}, "storage_error"),
     ({}, "finished"),
 ])
 def test_a_finished_run_that_lost_pages_says_so(stats, outcome):

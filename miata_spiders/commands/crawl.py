@@ -28,18 +28,27 @@ class Command(ScrapyCrawlCommand):
             return
         name = args[0]
         crawler = self._create_crawler(name)
-        refused: list[errors.MiataError] = []
+        refused: list[Exception] = []
         running = self.crawler_process.crawl(crawler, **opts.spargs)
-        _keep_miata_errors(running, refused)
+        _keep_refusals(running, refused)
         self.crawler_process.start()
 
         command = f"scrapy crawl {name}"
         if refused:
-            # e.g. another run holds the site's lock, or the dataset cannot be opened for writing.
-            print(f"{command}: {refused[0].message}", file=sys.stderr)
-            self.exitcode = refused[0].exit_status
+            # e.g. another run holds the site's lock, the dataset cannot be opened for writing, or a
+            # spider argument is wrong (the spider's own message names it).
+            error = refused[0]
+            if isinstance(error, errors.MiataError):
+                print(f"{command}: {error.message}", file=sys.stderr)
+                self.exitcode = error.exit_status
+            else:
+                print(f"{command}: {error}", file=sys.stderr)
+                self.exitcode = errors.USAGE
             return
-        stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+        try:
+            stats = crawler.stats.get_stats()
+        except RuntimeError:  # the crawl never started: Scrapy has already said why
+            stats = {}
         reason = stats.get("finish_reason")
         if reason is None:
             self.exitcode = errors.FAILED if self.crawler_process.bootstrap_failed else errors.OK
@@ -51,19 +60,24 @@ class Command(ScrapyCrawlCommand):
             print(errors.outcome_line(command, outcome, errors.outcome_detail(outcome, stats)), file=sys.stderr)
 
 
-def _keep_miata_errors(running, refused: list) -> None:
-    """Take a MiataError out of the crawl's Deferred (or asyncio Task) into ``refused``, so it ends the
+#: Errors that refuse a run before it starts with a message of their own: a MiataError (lock, data
+#: directory), or a spider argument the spider rejects (``-a base_url=ftp://...``, an unknown engine).
+_REFUSALS = (errors.MiataError, ValueError)
+
+
+def _keep_refusals(running, refused: list) -> None:
+    """Take a refusal out of the crawl's Deferred (or asyncio Task) into ``refused``, so it ends the
     command with its own line and status instead of an unhandled-error traceback."""
     if isinstance(running, asyncio.Future):
         def done(task):
-            if not task.cancelled() and isinstance(task.exception(), errors.MiataError):
+            if not task.cancelled() and isinstance(task.exception(), _REFUSALS):
                 refused.append(task.exception())
 
         running.add_done_callback(done)
         return
 
     def catch(failure):
-        if failure.check(errors.MiataError):
+        if failure.check(*_REFUSALS):
             refused.append(failure.value)
         else:
             # A bug, not a condition of the site: Scrapy would drop it silently; show where it is.

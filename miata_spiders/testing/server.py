@@ -133,8 +133,9 @@ class ForumServer:
         self.in_flight = 0
         self._local = threading.local()
         self.max_in_flight = 0  # most requests being answered at the same moment
-        # Requests held by a "slow" fault: (connection, counted flag) by id, so that a client that
-        # gave up on one is seen as gone before its next request is counted (see _prune_abandoned).
+        # Every request being answered: (connection, counted flag) by id, so that a client that gave
+        # up on one (a "slow" fault, or any answer slower than its DOWNLOAD_TIMEOUT on a loaded
+        # machine) is seen as gone before its next request is counted (see _prune_abandoned).
         self._held: dict[int, tuple] = {}
 
     def _fault_for(self, path: str) -> FaultRule | None:
@@ -170,10 +171,13 @@ class ForumServer:
             self._prune_abandoned()
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._held[id(handler)] = (handler.connection, counted)
         try:
             self._answer(handler)
         finally:
             self._release()
+            with self._lock:
+                self._held.pop(id(handler), None)
 
     def _release(self, counted: list | None = None) -> None:
         # A request stops being in flight as its answer starts to go out: the client may send its
@@ -214,13 +218,7 @@ class ForumServer:
             self._log(path, 0, ua, kind)
             return
         if kind == "slow":
-            with self._lock:
-                self._held[id(handler)] = (handler.connection, self._local.counted)
-            try:
-                answered = _wait_unless_client_leaves(handler, fault.delay)
-            finally:
-                with self._lock:
-                    self._held.pop(id(handler), None)
+            answered = _wait_unless_client_leaves(handler, fault.delay)
             if not answered:
                 # The client timed out and hung up: from its side the request is over.
                 self._release()
