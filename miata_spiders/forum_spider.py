@@ -79,17 +79,22 @@ class BaseForumSpider(scrapy.Spider):
     def engine_for(self, response: Response):
         """The engine parsing this site: declared, or detected once from the first page it serves."""
         if self.parser is None:
-            from miata_spiders.engines.detect import detect
+            from miata_spiders.engines.detect import UnsupportedSoftware, detect
 
+            unsupported = getattr(self, "_unsupported_software", None)
+            if unsupported is not None:  # pages already in flight when the close began: no second ERROR line
+                raise UnsupportedSoftware(unsupported)
             found = detect(response)
             if found.engine is None:
                 return None
-            try:
-                self.parser = get_engine(found.engine)
-            except ValueError:
-                self.logger.error("%s runs %s, which no engine parser supports yet (seen: %s)",
-                                  response.url, found.engine, ", ".join(found.evidence))
-                raise scrapy.exceptions.CloseSpider(f"unsupported_engine_{found.engine}") from None
+            if not found.supported:
+                self._unsupported_software = found
+                # UnsupportedSoftware is a CloseSpider: Scrapy closes with reason unsupported_engine:<name>,
+                # no traceback. Outside a crawl (`miata parse`) the caller prints the one line instead.
+                if getattr(self, "crawler", None) is not None:
+                    self.logger.error("%s: %s", response.url, found.describe())
+                raise UnsupportedSoftware(found)
+            self.parser = get_engine(found.engine)
             self.engine = found.engine
             self.logger.info("%s runs %s (family %s; seen: %s)", self.start_url, found.engine, found.family,
                              ", ".join(found.evidence))
