@@ -361,6 +361,14 @@ class BaseForumSpider(scrapy.Spider):
         if page.unparsed_dates:
             stats.inc_value("miata/parse/date_unparsed", page.unparsed_dates)
             self.logger.warning("%d post date(s) not understood on %s", page.unparsed_dates, response.url)
+        # A post that raised while being read is lost from this page: its neighbours are kept, but
+        # neither this page nor any later page of the thread is recorded, so the next run fetches the
+        # thread again from its last recorded page (dedupe drops what is already stored).
+        damaged = bool(page.parse_errors) or bool(response.meta.get("thread_damaged"))
+        if page.parse_errors:
+            stats.inc_value("miata/parse/errors", page.parse_errors)
+            self.logger.error("%d post(s) on %s could not be parsed; the thread stays incomplete for the next run",
+                              page.parse_errors, response.url)
         if records.kind != "thread":  # no thread id, neither on the page, nor in its listing row or URL
             stats.inc_value("miata/parse/no_thread_id")
             self.logger.error("no thread id found on %s; its %d posts are skipped", response.url, len(page.posts))
@@ -371,7 +379,7 @@ class BaseForumSpider(scrapy.Spider):
             yield response.request.replace(dont_filter=True, meta={**response.meta, REFETCH: True})
             return
         thread_url = records.thread_url
-        if self.crawl_progress is not None:
+        if self.crawl_progress is not None and not damaged:
             # Before the posts are yielded: Scrapy may push them through the pipelines before this
             # generator resumes. The page is recorded once they are all durable (pipelines/progress.py).
             # The thread's row in a real listing, if one was seen by now, knows its reply count.
@@ -390,7 +398,8 @@ class BaseForumSpider(scrapy.Spider):
         if page.next_page:
             yield response.follow(
                 self.rebase(page.next_page), callback=self.parse_thread, priority=THREAD_PRIORITY,
-                meta={"thread_url": thread_url, "listed_thread": response.meta.get("listed_thread")},
+                meta={"thread_url": thread_url, "listed_thread": response.meta.get("listed_thread"),
+                      "thread_damaged": damaged},
             )
 
     def _moves_forward(self, response: Response, next_page: str) -> bool:

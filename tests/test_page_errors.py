@@ -94,3 +94,35 @@ def test_no_fixture_page_looks_cut_short():
     assert pages
     cut = [p.name for p in pages if missing_post_ids(HtmlResponse(url="https://x/", body=p.read_bytes()))]
     assert cut == []
+
+
+def test_a_post_that_raises_costs_only_itself_and_leaves_the_thread_incomplete(caplog, monkeypatch):
+    from miata_spiders.engines import get_engine
+
+    s = spider()
+    engine = get_engine("ib-vbulletin")
+    parsed = {t: engine.parse_thread_page(page(t), page(t).url, s.dates_for(page(t))) for t in THREADS}
+    thread = next(t for t in THREADS if parsed[t].next_page)  # a thread of several pages
+    response = page(thread)
+    fields = type(engine).fields
+    real_author = fields.author
+    all_ids = [p.post_id for p in parsed[thread].posts]
+    broken = all_ids[1]
+
+    def author(self, node):
+        if self.post_id(node) == broken:
+            raise IndexError("hostile markup")
+        return real_author(self, node)
+
+    monkeypatch.setattr(fields, "author", author)
+    expected = []
+    monkeypatch.setattr(s, "crawl_progress", type("Recorder", (), {"expect": lambda self, *a, **k: expected.append(a)})())
+    with caplog.at_level(logging.INFO):
+        out = list(s.parse_thread(response))
+    posts = [o.post_id for o in out if isinstance(o, PostItem)]
+    assert posts == [i for i in all_ids if i != broken]  # the neighbours are all there
+    assert s.crawler.stats.get_value("miata/parse/errors") == 1
+    assert expected == []  # the page is not recorded: the next run fetches the thread again
+    follow = [o for o in out if isinstance(o, Request)]
+    assert follow and all(r.meta["thread_damaged"] for r in follow)  # nor are its later pages
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR and response.url in r.getMessage()]) == 1
