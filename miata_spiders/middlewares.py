@@ -29,6 +29,7 @@ from scrapy_fake_useragent.middleware import RandomUserAgentMiddleware
 from scrapy_fake_useragent.providers import BaseProvider, FixedUserAgentProvider
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
+from w3lib.url import safe_url_string
 
 from miata_spiders.blocking import BlockWatch, classify_response, page_kind_of, stop_crawl, stopping
 from miata_spiders.encoding import with_browser_encoding
@@ -222,12 +223,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def _gave_up(self) -> None:
         """Count a page given up; past MIATA_GIVE_UPS_TO_STOP the site is failing: stop asking it."""
-        stats = self.crawler.stats
-        stats.inc_value("miata/retry/gave_up")
-        limit = self.crawler.settings.getint("MIATA_GIVE_UPS_TO_STOP", 20)
-        if limit and stats.get_value("miata/retry/gave_up") == limit:
-            logger.error("%d pages given up after retries: the site is failing, stopping the crawl", limit)
-            stop_crawl(self.crawler, "retries_exhausted")
+        _count_give_up(self.crawler)
 
     def _honour_retry_after(self, request: Request, retry_after: float) -> float:
         """Seconds we will wait for a Retry-After of ``retry_after`` seconds; counts it in stats."""
@@ -267,6 +263,49 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 )
             return
         slot.lastseen = max(slot.lastseen, time.monotonic() + seconds)
+
+
+# --- Redirect loops -----------------------------------------------------------------------------
+
+
+class RedirectLoopMiddleware:
+    """A redirect back to a URL this request has already been redirected through is a loop: Scrapy
+    would follow it REDIRECT_MAX_TIMES times and then drop the page with a DEBUG line. Here the loop
+    is seen the first time round, logged once as ERROR with its URLs, counted (``miata/redirect/loops``)
+    and given up like a page whose retries ran out, so the run's exit status says pages were lost.
+    It sits closer to the downloader than Scrapy's RedirectMiddleware (600), which then never sees it.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location or request.meta.get("dont_redirect"):
+            return response
+        target = safe_url_string(response.urljoin(location.decode("latin-1")))
+        seen = [*request.meta.get("redirect_urls", ()), request.url]
+        if target not in seen:
+            return response
+        stats = self.crawler.stats
+        stats.inc_value("miata/redirect/loops")
+        logger.error("redirect loop, page given up: %s", " -> ".join([*seen, target]))
+        _count_give_up(self.crawler)
+        raise IgnoreRequest(f"redirect loop at {request.url}")
+
+
+def _count_give_up(crawler: Crawler) -> None:
+    """A lost page, counted where retries count theirs (and stopping a failing site the same way)."""
+    stats = crawler.stats
+    stats.inc_value("miata/retry/gave_up")
+    limit = crawler.settings.getint("MIATA_GIVE_UPS_TO_STOP", 20)
+    if limit and stats.get_value("miata/retry/gave_up") == limit:
+        logger.error("%d pages given up: the site is failing, stopping the crawl", limit)
+        stop_crawl(crawler, "retries_exhausted")
 
 
 # --- Blocks -------------------------------------------------------------------------------------

@@ -114,6 +114,9 @@ DOWNLOADER_MIDDLEWARES = {
     "miata_spiders.middlewares.BrowserUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "miata_spiders.middlewares.BackoffRetryMiddleware": 550,
+    # Closer to the downloader than Scrapy's RedirectMiddleware (600): a redirect loop is a lost page
+    # the first time round, not 20 silent redirects.
+    "miata_spiders.middlewares.RedirectLoopMiddleware": 650,
     # Closer to the downloader than the retry middleware: a 403/503 block page is never retried.
     "miata_spiders.middlewares.BlockedPageMiddleware": 560,
     # Undeclared charsets decoded like a browser; after decompression (590), before anything reads text.

@@ -2,8 +2,10 @@
 cause and the fix (no traceback) when the site cannot be reached, blocks, fails every request, or
 the run cannot start; and it fails fast when the host is not there at all."""
 
+import re
 import socket
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -89,6 +91,28 @@ def test_too_many_pages_given_up_stop_the_crawl_with_retries_exhausted(tmp_path)
     threads = sum(len(forum.listing(f)) for f in forum.forums.values())
     given_up = result.stderr.count("Gave up retrying")
     assert 3 <= given_up <= 3 + 8 < threads
+
+
+def test_a_redirect_loop_is_a_lost_page_seen_the_first_time_round(tmp_path):
+    renderer = BY_SPIDER["miataturbo"]
+    forum = SyntheticForum(ForumShape(seed=3, threads_per_forum=2, posts_per_thread=3))
+    site = renderer.site_factory(forum)
+    thread = next(t for f in forum.forums.values() for t in forum.listing(f))
+    looping = urlsplit(site.thread_url(thread, 1)).path
+    server = ForumServer(site, faults=[FaultRule("^" + re.escape(looping), "redirect-loop", times=10**6)])
+    server.start()
+    try:
+        result = scrapy_crawl("miataturbo", server.base_url, tmp_path, check=False)
+    finally:
+        server.stop()
+    assert result.returncode == errors.FAILED, result.stderr[-3000:]
+    assert last_line(result).startswith("scrapy crawl miataturbo: retries_exhausted:")
+    assert "redirect loop, page given up: " in result.stderr and "Traceback" not in result.stderr
+    # Seen at its second hop, not followed REDIRECT_MAX_TIMES (20) times.
+    assert sum(1 for r in server.requests if r.path.startswith(looping)) == 2
+    summary, _ = read_summary(tmp_path / "runs" / "miataturbo-last.json")
+    assert summary["stats"]["miata/redirect/loops"] == 1
+    assert summary["stats"]["miata/parquet/rows_written"] > 0  # every other thread collected
 
 
 # --- the outcome of a run, from its stats ------------------------------------------------------

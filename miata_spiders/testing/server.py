@@ -54,7 +54,7 @@ BLOCK_PAGES = {
                          b"</body></html>"),
 }
 FAULT_KINDS = ("403", "429", "500", "503", "slow", "drop", "truncate", "maintenance", "rewrite", "undeclared-charset",
-               *BLOCK_PAGES)
+               "redirect-loop", *BLOCK_PAGES)
 
 
 def _wait_unless_client_leaves(handler, seconds: float) -> bool:
@@ -212,6 +212,16 @@ class ForumServer:
         path, ua = handler.path, handler.headers.get("User-Agent", "")
         fault = self._fault_for(path)
         kind = fault.kind if fault else None
+        if kind == "redirect-loop":
+            # A misconfigured rewrite rule: the page sends the client to a twin URL that sends it back.
+            self._release()
+            twin = path[: -len("?via=loop")] if path.endswith("?via=loop") else path + ("&" if "?" in path else "?") + "via=loop"
+            handler.send_response(302)
+            handler.send_header("Location", twin)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            self._log(path, 302, ua, kind)
+            return
         if kind == "drop":
             self._release()
             handler.close_connection = True
