@@ -681,7 +681,9 @@ class XenForoEngine(ForumEngine):
         key = _numbered(first(_CONTENT_KEY(root)), "thread-")
         if key:
             return key
-        for href in (canonical_link(root), first(_PAGE_NAV_BASEURL(root)), url):
+        # Each place is read only when the one before names no thread (the page nav is a walk of the document).
+        for href_of in (canonical_link, lambda root: first(_PAGE_NAV_BASEURL(root)), lambda root: url):
+            href = href_of(root)
             thread_id = self.thread_id_from_url(urljoin(base, href)) if href else None
             if thread_id:
                 return thread_id
