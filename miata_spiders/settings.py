@@ -39,6 +39,8 @@ ROBOTSTXT_OBEY = True
 # At most two requests in flight per site (AutoThrottle aims lower still): a forum thread page is
 # expensive to render on the server side, and forums ban crawlers that hammer them.
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Scrapy's downloader, fixed to hold that limit also when DOWNLOAD_DELAY is 0 (miata_spiders/downloader.py).
+DOWNLOADER = "miata_spiders.downloader.SlotBoundDownloader"
 CONCURRENT_REQUESTS = 8
 # Floor between two requests to the same site, in seconds; AutoThrottle only ever raises it.
 DOWNLOAD_DELAY = 1.0
