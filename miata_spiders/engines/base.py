@@ -460,3 +460,21 @@ class ForumEngine:
             next_page=next_page if unique_threads else None,
             page=page,
         )
+
+
+#: What an engine module offers as module functions (``vbulletin.parse_thread_page(...)``).
+OPERATIONS = frozenset({"canonical_url", "thread_id_from_url", "forum_id_from_url", "member_id_from_url",
+                        "page_kind", "parse_thread_page", "parse_listing_page"})
+
+
+def module_operations(engine: ForumEngine):
+    """A module ``__getattr__`` (PEP 562) that offers ``engine``'s operations as module functions, for
+    callers that hold the module (tests, benchmarks): one line per engine module instead of a list."""
+
+    def operation(name: str):
+        if name in OPERATIONS:
+            return getattr(engine, name)
+        raise AttributeError(name)
+
+    return operation
+

@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from miata_spiders.dates import FOOTER_LEADS, DateResolver, offset_from_footer
 from miata_spiders.engines.base import (
+    module_operations,
     ForumEngine,
     PostFields,
     as_selector,
@@ -823,11 +824,4 @@ def _row_author(row) -> str | None:
 
 ENGINE = VBulletinEngine()
 
-# The module's operations, for callers that import the module (tests, bench).
-canonical_url = ENGINE.canonical_url
-thread_id_from_url = ENGINE.thread_id_from_url
-forum_id_from_url = ENGINE.forum_id_from_url
-member_id_from_url = ENGINE.member_id_from_url
-page_kind = ENGINE.page_kind
-parse_thread_page = ENGINE.parse_thread_page
-parse_listing_page = ENGINE.parse_listing_page
+__getattr__ = module_operations(ENGINE)  # vbulletin.parse_thread_page(...) and the other operations

@@ -29,6 +29,7 @@ from lxml import etree
 
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines.base import (
+    module_operations,
     ForumEngine,
     PostFields,
     as_selector,
@@ -767,11 +768,4 @@ def _container_node(root) -> str | None:
 
 ENGINE = XenForoEngine()
 
-# The engine's operations as module functions, for callers that hold the module.
-parse_thread_page = ENGINE.parse_thread_page
-parse_listing_page = ENGINE.parse_listing_page
-page_kind = ENGINE.page_kind
-canonical_url = ENGINE.canonical_url
-thread_id_from_url = ENGINE.thread_id_from_url
-forum_id_from_url = ENGINE.forum_id_from_url
-member_id_from_url = ENGINE.member_id_from_url
+__getattr__ = module_operations(ENGINE)  # xenforo.parse_thread_page(...) and the other operations
