@@ -23,7 +23,6 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from miata_spiders.dates import FOOTER_LEADS, DateResolver, offset_from_footer
 from miata_spiders.engines.base import (
-    module_operations,
     ForumEngine,
     PostFields,
     as_selector,
@@ -35,6 +34,7 @@ from miata_spiders.engines.base import (
     has_class,
     id_is,
     machine_time,
+    module_operations,
     quote_children,
     text_of,
     to_int,

@@ -29,7 +29,6 @@ from lxml import etree
 
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines.base import (
-    module_operations,
     ForumEngine,
     PostFields,
     as_selector,
@@ -39,6 +38,7 @@ from miata_spiders.engines.base import (
     element_time,
     first,
     has_class,
+    module_operations,
     quote_children,
     text_of,
     to_int,
