@@ -333,10 +333,10 @@ class BlockedPageMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status in (301, 302, 303, 304, 307, 308):
             return response
+        if 200 <= response.status < 300 and has_post_ids(response.body):
+            return response  # checked first: one cheap search, and most pages a crawl sees are threads
         block = classify_response(response)
         if block is None or (response.status == 429 and block.kind == "rate_limit"):
-            return response
-        if 200 <= response.status < 300 and has_post_ids(response.body):
             return response
         self.watch.blocked(request.url, response.status, block, page_kind_of(request))
         raise IgnoreRequest(f"blocked page at {request.url}: {block}")
