@@ -7,6 +7,7 @@
     miata reparse miataturbo --out data-v2              # rebuild a site from the HTTP cache, every core
     miata reddit                                        # r/Miata and r/mx5 through PRAW
     miata crawl-all                                     # cron: every forum, then Reddit, incrementally
+    miata data stats --plot stats.png                   # what the dataset holds; also compact, export, search
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_parse)
 
     from miata_spiders.crawl_all import add_crawl_all_parser
+    from miata_spiders.data import add_data_parser
     from miata_spiders.demo import add_demo_parser
     from miata_spiders.query import add_query_parser
     from miata_spiders.reparse import add_reparse_parser
@@ -129,6 +131,7 @@ def main(argv=None) -> int:
     add_reparse_parser(sub)
     add_reddit_parser(sub)
     add_crawl_all_parser(sub)
+    add_data_parser(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)
