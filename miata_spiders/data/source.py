@@ -106,3 +106,18 @@ def connect(parts: Parts):
     con.execute("CREATE VIEW latest_posts AS SELECT * FROM posts "
                 "QUALIFY row_number() OVER (PARTITION BY site, post_id ORDER BY scraped_at DESC, content_hash DESC) = 1")
     return con
+
+
+def check_output(path: Path, force: bool) -> Path:
+    """``path`` if a command may write it: refuses an existing file or directory unless ``force``."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise DataError(f"{path} exists (--force replaces it)")
+    return path
+
+
+def progress_bar(**kwargs):
+    """A tqdm bar on a terminal only (disable=None): nothing at all when stderr is piped or redirected."""
+    from tqdm import tqdm
+
+    return tqdm(disable=None, dynamic_ncols=True, **kwargs)
