@@ -111,4 +111,5 @@ def post_items(page: ThreadPage, site: str, thread_url: str | None, scraped_at, 
             signature=post.signature,
             url=unbase(post.url),
             scraped_at=scraped_at,
+            parent_id=post.parent_id,
         )

@@ -12,6 +12,7 @@ ENGINES = {
     "vbulletin": "miata_spiders.engines.vbulletin",
     "xenforo": "miata_spiders.engines.xenforo",
     "phpbb": "miata_spiders.engines.phpbb",
+    "discourse": "miata_spiders.engines.discourse",
 }
 
 

@@ -44,6 +44,8 @@ class ParsedPost:
     images: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     signature: str | None = None
+    # the post this one answers, where the software records it (Discourse: reply_to_post_number)
+    parent_id: str | None = None
 
 
 @dataclass
