@@ -100,6 +100,16 @@ class BaseForumSpider(scrapy.Spider):
                              ", ".join(found.evidence))
         return self.parser
 
+    def _api_walk(self, response: Response):
+        """The walk of a forum whose engine reads its JSON API instead of its pages (``api_walk``), once
+        the engine is known; None for engines that read pages."""
+        engine = self.engine_for(response)
+        if getattr(engine, "api_walk", None) is None:
+            return None
+        if getattr(self, "_walk", None) is None:
+            self._walk = engine.api_walk(self)
+        return self._walk
+
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
@@ -235,11 +245,15 @@ class BaseForumSpider(scrapy.Spider):
             yield from self._unrecognised(response, "listing", reason="truncated")
             return
         try:
-            records = self.records_of(response, "listing")
+            walk = self._api_walk(response)
+            records = None if walk is not None else self.records_of(response, "listing")
         except scrapy.exceptions.CloseSpider:
             raise
         except Exception as exc:  # noqa: BLE001 - one page's bug or hostile markup must not stop the crawl
             self._parse_failed(response, "listing", exc)
+            return
+        if walk is not None:  # a forum read through its JSON API (Discourse) from here on
+            yield from walk.start(response)
             return
         if records.kind != "listing":
             yield from self._thread_records(response, records, "thread" if records.thread else "listing")

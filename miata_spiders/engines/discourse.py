@@ -439,6 +439,12 @@ def _attr_time(node) -> datetime | None:
 class Discourse(ForumEngine):
     name = "discourse"
 
+    def api_walk(self, spider):
+        """How the forum spider crawls Discourse: its JSON API (``miata_spiders.discourse_walk``)."""
+        from miata_spiders.discourse_walk import DiscourseWalk
+
+        return DiscourseWalk(spider)
+
     def canonical_url(self, url: str) -> str:
         # post_ids[] parameters name what a posts.json request asks for: kept, in order.
         parts = urlsplit(url)
