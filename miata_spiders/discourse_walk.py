@@ -21,8 +21,8 @@ from __future__ import annotations
 import scrapy
 
 from miata_spiders.blocking import CLOSE_REASON, Block, BlockWatch, stop_crawl
-from miata_spiders.engines.discourse import (CHUNK_SIZE, categories, error_of, json_of, posts_json_url, site_root,
-                                             stream_of, topic_json_url)
+from miata_spiders.engines.discourse import (CHUNK_SIZE, categories, error_of, json_of, page_number, posts_json_url,
+                                             site_root, stream_of, topic_json_url)
 from miata_spiders.httpcache import REFETCH
 from miata_spiders.page_records import page_records
 from pipelines.crawl_state import ThreadProgress
@@ -122,7 +122,7 @@ class DiscourseWalk:
                 now_iso=datetime.now(timezone.utc).isoformat())
         if listing.next_page and stop:
             self.stats.inc_value("miata/incremental/listing_walks_stopped")
-        elif listing.next_page and spider._moves_forward(response, listing.next_page):
+        elif listing.next_page and page_number(listing.next_page) > listing.page:  # ?page= counts from 0
             yield self._request(listing.next_page, self.parse_topic_list, LISTING_PRIORITY,
                                 {REFETCH: not spider.offline})
 

@@ -122,6 +122,7 @@ class Category:
     url: str  # its topic list, JSON
     has_children: bool
     topic_count: int | None
+    slug_path: str  # slugs from the top category down: /c/<slug path>/<id>
 
 
 def categories(data: dict, url: str) -> dict[str, Category]:
@@ -135,7 +136,7 @@ def categories(data: dict, url: str) -> dict[str, Category]:
             if not isinstance(entry, dict) or entry.get("id") is None:
                 continue
             cid, slug = str(entry["id"]), str(entry.get("slug") or entry["id"])
-            slugs = (parent.url[len(root) + 3:].rsplit("/", 1)[0].removesuffix("/none") + "/" if parent else "") + slug
+            slugs = f"{parent.slug_path}/{slug}" if parent else slug
             children = entry.get("subcategory_list") or []
             has_children = bool(children or entry.get("subcategory_ids"))
             # A parent's own list would repeat its sub-categories' topics: "/none" lists only its own.
@@ -145,7 +146,7 @@ def categories(data: dict, url: str) -> dict[str, Category]:
                                                              if entry.get("parent_category_id") else None),
                 path=(parent.path if parent else ()) + (str(entry.get("name") or slug),),
                 url=f"{root}/c/{slugs}/{cid}{'/none' if has_children else ''}.json",
-                has_children=has_children, topic_count=entry.get("topic_count"),
+                has_children=has_children, topic_count=entry.get("topic_count"), slug_path=slugs,
             )
             found.setdefault(cid, category)
             walk(children, category)
