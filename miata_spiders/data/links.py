@@ -95,13 +95,18 @@ def write_table(con, sql: str, out: Path, *, on_batch=lambda rows: None) -> tupl
     (rows, distinct urls). Written under a hidden name and renamed: ``out`` is never half a table."""
     import pyarrow.parquet as pq
 
-    reader = con.execute(sql).fetch_record_batch(BATCH_ROWS)
+    import pyarrow as pa
+
+    reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
+    # DuckDB hands timestamps back as "Etc/UTC"; the dataset's own spelling is "UTC".
+    schema = pa.schema([f.with_type(pa.timestamp(f.type.unit, tz="UTC")) if pa.types.is_timestamp(f.type) and f.type.tz
+                        else f for f in reader.schema])
     temporary = out.with_name(f".{out.name}.tmp")
     rows = 0
     try:
-        with pq.ParquetWriter(temporary, reader.schema, compression="zstd") as writer:
+        with pq.ParquetWriter(temporary, schema, compression="zstd") as writer:
             for batch in reader:
-                writer.write_batch(batch)
+                writer.write_batch(batch.cast(schema))
                 rows += batch.num_rows
                 on_batch(batch.num_rows)
         os.replace(temporary, out)

@@ -98,6 +98,8 @@ def connect(parts: Parts):
     import duckdb
 
     con = duckdb.connect()
+    # Dates are UTC in the dataset; grouping by year or month must not shift them into the machine's zone.
+    con.execute("SET TimeZone = 'UTC'")
     files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts.files)
     # union_by_name: parts written before a column existed read back with it null.
     con.execute(f"CREATE VIEW posts AS SELECT * FROM read_parquet([{files}], hive_partitioning = true, "
