@@ -31,8 +31,8 @@ EXPECTED = {
     "xenforo1": ("xenforo", "1"),
     "xenforo2": ("xenforo", "2"),
     "phpbb3": ("phpbb", "3.0"),
-    # recognised and named, not parsed
     "discourse": ("discourse", "2"),
+    # recognised and named, not parsed
     "vbulletin5": ("vbulletin5", "5"),
     "nodebb": ("nodebb", None),
     "forumotion": ("forumotion", None),
@@ -61,7 +61,7 @@ def test_reference_pages(name):
     if page.get("expect") == "unsupported":
         assert not found.supported
         assert found.describe().startswith(f"unsupported forum software: {found.engine} (seen: ")
-    elif found.engine != "discourse":  # Discourse is named until its engine lands
+    else:
         assert found.supported
     # The same answer from a selector and from raw bytes.
     assert detect_engine(response.selector) == detect_engine(body) == found.engine
@@ -75,8 +75,7 @@ def test_discourse_topic_json():
     response = TextResponse(url="https://try.discourse.org/t/57.json", body=body, encoding="utf-8")
     assert detect_engine(response) == "discourse"
     assert detect_engine(body.decode("utf-8")) == "discourse"
-    # Discourse has no parser yet: the name is still returned, so a guessing crawl fails by name.
-    assert "discourse" not in ENGINES
+    assert "discourse" in ENGINES  # parsed: engines/discourse.py
 
 
 def test_discourse_html_generator():

@@ -6,7 +6,7 @@ about vBulletin must not turn the forum into a vBulletin one.
 
 ``detect(page)`` says what it found and why; ``detect_engine(page)`` gives only the engine name, a key
 of ``miata_spiders.engines.ENGINES`` when we have a parser for it. Software we recognise but do not parse
-("vbulletin5", "invision", "smf", "mybb", "nodebb", "forumotion", "discourse", "phpbb2") is named all the
+("vbulletin5", "invision", "smf", "mybb", "nodebb", "forumotion", "phpbb2") is named all the
 same (``Detection.supported`` is False), so a crawl asked to guess stops with
 ``unsupported_engine:<name>`` instead of mis-parsing it or calling its pages an unrecognised layout.
 
