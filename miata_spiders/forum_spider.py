@@ -20,6 +20,7 @@ from scrapy.http import Response
 
 from miata_spiders.blocking import BlockWatch
 from miata_spiders.dates import DateResolver
+from miata_spiders.distributed import worker_mode
 from miata_spiders.engines import get_engine
 from miata_spiders.httpcache import REFETCH, looks_complete, missing_post_ids
 from miata_spiders.page_records import PageRecords, page_records
@@ -115,6 +116,10 @@ class BaseForumSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._follow_moved_stubs, signal=scrapy.signals.spider_idle)
         spider._open_crawl_state()
+        if worker_mode(spider.settings):  # the threads scheduled by any worker of the shared crawl
+            from miata_spiders.distributed.threads import SharedThreadSet
+
+            spider._scheduled_threads = SharedThreadSet(crawler)
         return spider
 
     # --- routing -----------------------------------------------------------------------------
@@ -150,7 +155,12 @@ class BaseForumSpider(scrapy.Spider):
         data_dir = self.settings.get("MIATA_DATA_DIR")
         if not data_dir:
             return
-        self.site_lock = SiteLock(data_dir, self.name).acquire()
+        # A worker of a shared crawl (MIATA_REDIS_URL) shares the lock with the site's other workers and
+        # records pages in the order of their threads (docs/scaling.md); a standalone crawl excludes all.
+        shared = worker_mode(self.settings)
+        if shared:
+            from miata_spiders.distributed.progress import WorkerCrawlProgress as CrawlProgress  # noqa: F811
+        self.site_lock = SiteLock(data_dir, self.name, shared=shared).acquire()
         try:
             self.crawl_progress = CrawlProgress(self.crawler, CrawlState.for_site(data_dir, self.name))
         except BaseException:
@@ -413,7 +423,7 @@ class BaseForumSpider(scrapy.Spider):
             yield response.follow(
                 self.rebase(page.next_page), callback=self.parse_thread, priority=THREAD_PRIORITY,
                 meta={"thread_url": thread_url, "listed_thread": response.meta.get("listed_thread"),
-                      "thread_damaged": damaged},
+                      "thread_damaged": damaged, "previous_page": page.page},
             )
 
     def _moves_forward(self, response: Response, next_page: str) -> bool:

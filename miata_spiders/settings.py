@@ -33,6 +33,27 @@ MIATA_LOG_DIR = os.environ.get("MIATA_LOG_DIR", "")
 # Ignore the crawl state and fetch every thread again (same as `-a full=1`); dedupe still applies.
 MIATA_FULL_CRAWL = False
 
+# --- Several workers, one crawl (miata_spiders/distributed/, docs/scaling.md) --------------------
+# redis://host:6379/0 makes this crawl a worker of the site's shared crawl (frontier, leases,
+# politeness budget and dedupe in Redis). Empty: a standalone crawl, nothing below applies.
+MIATA_REDIS_URL = os.environ.get("MIATA_REDIS_URL", "")
+# Read at start: the add-on switches the shared parts on only when MIATA_REDIS_URL is set.
+ADDONS = {"miata_spiders.distributed.addon.RedisWorkers": 0}
+# Every Redis key of a site's shared crawl starts with "<prefix>:<site>:".
+MIATA_REDIS_PREFIX = "miata"
+# A request a worker took is given to another worker this long after the worker stops renewing it
+# (it renews every sixth of it): how long a kill -9 delays the pages the dead worker held.
+MIATA_REDIS_LEASE_SECONDS = 60.0
+# A finished shared crawl stays finished this long: a worker started late exits instead of seeding
+# the next crawl (cron starting N workers a few minutes apart).
+MIATA_REDIS_FINISHED_TTL = 600.0
+# One request budget (CONCURRENT_REQUESTS_PER_DOMAIN, DOWNLOAD_DELAY/AutoThrottle) for all workers.
+# False: every worker keeps its own budget (N workers, N times the load on the forum).
+MIATA_REDIS_SHARED_BUDGET = True
+# Other processes write parts into the same directory (set by the shared crawl's add-on): the writer
+# then leaves temporary parts it did not create alone at start.
+MIATA_PARQUET_SHARED_DIR = False
+
 # --- Politeness -------------------------------------------------------------------------------
 # Forums are run by volunteers or ad-funded companies who ban aggressive crawlers: obey robots.txt.
 ROBOTSTXT_OBEY = True

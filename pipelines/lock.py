@@ -32,9 +32,12 @@ def lock_path(data_dir: str | os.PathLike, site: str) -> Path:
 class SiteLock:
     """``SiteLock(data_dir, site).acquire()`` or raise SiteLockedError naming the holder; ``release()``."""
 
-    def __init__(self, data_dir: str | os.PathLike, site: str):
+    def __init__(self, data_dir: str | os.PathLike, site: str, *, shared: bool = False):
         self.site = site
         self.path = lock_path(data_dir, site)
+        # shared: the workers of one shared crawl (MIATA_REDIS_URL) hold it together; Redis keeps them
+        # from writing a post twice, and the lock keeps a standalone crawl or reparse out meanwhile.
+        self.shared = shared
         self._file = None
 
     @property
@@ -49,14 +52,18 @@ class SiteLock:
         except OSError as error:
             raise DataDirError(f"cannot create the site lock {self.path}: {error}") from error
         try:
-            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(file, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             file.seek(0)
-            holder = describe_holder(file.read())
+            holder = describe_holder(file.read()) if not self.shared else (
+                f"a standalone crawl or reparse: {describe_holder(file.read())}")
             file.close()
             raise SiteLockedError(
                 f"site {self.site!r} is being written by another process ({holder}); not starting. "
                 f"Lock file: {self.path}") from None
+        if self.shared:  # several holders: the file names none of them (see docs/scaling.md)
+            self._file = file
+            return self
         file.seek(0)
         file.truncate()
         json.dump({"pid": os.getpid(), "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -70,8 +77,9 @@ class SiteLock:
         if self._file is None:
             return
         try:
-            self._file.seek(0)
-            self._file.truncate()  # no holder any more: a stale description would mislead
+            if not self.shared:
+                self._file.seek(0)
+                self._file.truncate()  # no holder any more: a stale description would mislead
         except OSError:
             pass  # the lock itself is released by close() below whatever happens here
         self._file.close()  # closing the descriptor releases the flock

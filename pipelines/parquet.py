@@ -90,7 +90,8 @@ class ParquetBatchWriter:
 
     def __init__(self, data_dir: str | os.PathLike, site: str, batch_size: int, *,
                  flush_seconds: float | None = None, on_commit: CommitCallback | None = None,
-                 clock: Callable[[], float] = time.monotonic, commit_delay: float = 0.0):
+                 clock: Callable[[], float] = time.monotonic, commit_delay: float = 0.0,
+                 shared_dir: bool = False):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if flush_seconds is not None and flush_seconds <= 0:
@@ -105,7 +106,8 @@ class ParquetBatchWriter:
         self.commit_delay = commit_delay
         self.directory = site_dir(data_dir, site)
         _prepare_directory(self.directory)
-        self.removed_leftovers = _remove_leftover_parts(self.directory)
+        # shared_dir: other processes (workers of a shared crawl) may be committing parts here right now.
+        self.removed_leftovers = 0 if shared_dir else _remove_leftover_parts(self.directory)
         self.parts: list[WrittenPart] = []
         self._rows: list[dict] = []
         self._progress: list = []  # markers waiting for the rows buffered before them
@@ -364,7 +366,8 @@ class ParquetPipeline:
                 self._writers[site] = ParquetBatchWriter(
                     self.data_dir, site, self.batch_size, flush_seconds=self.flush_seconds,
                     on_commit=self._committed, clock=lambda: self.clock(),
-                    commit_delay=self.crawler.settings.getfloat("MIATA_PARQUET_COMMIT_DELAY"))
+                    commit_delay=self.crawler.settings.getfloat("MIATA_PARQUET_COMMIT_DELAY"),
+                    shared_dir=self.crawler.settings.getbool("MIATA_PARQUET_SHARED_DIR"))
             except DataDirError as error:
                 raise DataDirError(f"MIATA_DATA_DIR={self.data_dir!r} is unusable: {error}") from error
             removed = self._writers[site].removed_leftovers

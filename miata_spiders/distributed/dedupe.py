@@ -1,0 +1,95 @@
+"""Global post dedupe for a shared crawl: a post version is written by exactly one worker.
+
+Each worker still runs the dataset's own dedupe (``DedupePipeline``: the versions stored in the
+Parquet parts when it started, and those of its own run). Other workers' posts of *this* crawl are
+not in either, so before that a version is *claimed* in Redis (``CLAIM`` script):
+
+* already durable in this crawl (``posts:durable``): dropped;
+* claimed by a live worker (its ``worker:<id>`` key exists): dropped: that worker writes it;
+* unclaimed, or claimed by a dead worker: claimed by this one, which writes it.
+
+Claims become durable (moved to ``posts:durable``) when the Parquet part holding them is renamed into
+place. Why claims and not only a set written after the commit: two workers buffering the same post
+(a thread page that shifted, a page re-fetched after a retry) would both write it. Why not only a
+claim before the write: a worker killed between claim and commit would take the post with it. A dead
+worker's claims are taken over by whoever meets the post again, and it is met again, because the page
+it came from was leased to the dead worker and goes back to the frontier: its liveness key expires
+(after lease/2 seconds) before its leases do (after at least 2/3 of a lease), so the page's re-fetch
+always finds the claim free. The one window left is a worker killed between renaming a part and
+recording its claims durable (milliseconds): the page's posts are then written twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from itemadapter import ItemAdapter
+from redis.exceptions import RedisError
+from scrapy.exceptions import DropItem
+
+from pipelines.dataset import version_key
+from pipelines.dedupe import DedupePipeline
+
+# KEYS: posts:durable, posts:claims. ARGV: version, this worker, worker key prefix.
+_CLAIM = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 'durable' end
+local owner = redis.call('HGET', KEYS[2], ARGV[1])
+if owner and owner ~= ARGV[2] and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return 'other' end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if owner and owner ~= ARGV[2] then return 'taken_over' end
+return 'mine'
+"""
+
+
+class SharedDedupePipeline(DedupePipeline):
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self._claimed: dict[str, list[str]] = defaultdict(list)  # site -> versions claimed, not yet durable
+        self._claim = None
+
+    def _scheduler(self):
+        return self.crawler.engine._slot.scheduler
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        site = adapter.get("site") or self.crawler.spider.name
+        content_hash = adapter.get("content_hash") or ""
+        version = f"{adapter['post_id']}:{version_key(content_hash).decode('ascii', 'replace')}"
+        scheduler = self._scheduler()
+        if self._claim is None:
+            self._claim = scheduler.server.register_script(_CLAIM)
+        keys = scheduler.keys
+        try:
+            verdict = self._claim(keys=[keys.versions, keys.claims],
+                                  args=[version, scheduler.worker_id, keys.worker_prefix]).decode()
+        except RedisError as error:
+            # Not written: its page is not recorded either (the item errs), and is fetched again.
+            raise DropItem(f"post {site}/{adapter['post_id']} not stored: Redis unreachable ({error})") from error
+        stats = self.crawler.stats
+        if verdict == "durable":
+            stats.inc_value("miata/dedupe/dropped_shared_durable")
+            raise DropItem(f"post {site}/{adapter['post_id']} already written by a worker of this crawl",
+                           log_level="DEBUG")
+        if verdict == "other":
+            stats.inc_value("miata/dedupe/dropped_shared_claimed")
+            raise DropItem(f"post {site}/{adapter['post_id']} is being written by another worker", log_level="DEBUG")
+        if verdict == "taken_over":
+            stats.inc_value("miata/dedupe/claims_taken_over")
+        self._claimed[site].append(version)
+        return super().process_item(item)  # the dataset's own dedupe, for what was stored before this crawl
+
+    def _part_committed(self, part=None, **kwargs) -> None:
+        super()._part_committed(part=part, **kwargs)
+        if part is None or not self._claimed.get(part.site):
+            return
+        # The writer writes its whole buffer: every version claimed so far for that site is in the part.
+        versions, self._claimed[part.site] = self._claimed[part.site], []
+        scheduler = self._scheduler()
+        try:
+            pipe = scheduler.server.pipeline(transaction=True)
+            pipe.sadd(scheduler.keys.versions, *versions)
+            pipe.hdel(scheduler.keys.claims, *versions)
+            pipe.execute()
+        except RedisError:
+            # Still claimed by this live worker: nobody else writes them; taken over only if it dies.
+            self.crawler.stats.inc_value("miata/redis/errors")
