@@ -20,6 +20,7 @@ DEMO_ENGINES = {
     "vbulletin4": ("render_vb4:VB4ForumSite", "clubroadster", {}),
     "xenforo": ("render_xenforo:XenForoForumSite", "mx5nutz", {}),
     "phpbb": ("render_phpbb:PhpbbForumSite", "forum", {"url": "https://www.mx5club.example/forum/"}),
+    "discourse": ("render_discourse:DiscourseForumSite", "mx5oc", {}),  # JSON API, not pages
 }
 
 

@@ -230,16 +230,24 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
                    for found in chunk]
         located = sorted(x for x in located if only_root is None or root_of(x[0]) == only_root)
         stats.entries = len(located)
+        forum_paths = _forum_paths(spider, located, use_gzip)
         if pool is None:
             _init_worker(spider_path, spider_args, use_gzip)
         thread_urls: dict[str, str | None] = {}
+        # Thread facts of page 1 that a later answer may lack (a Discourse posts.json chunk has no title).
+        thread_facts: dict[str, dict] = {}
         waiting: dict[str, list[ParsedEntry]] = {}
         last_report = time.monotonic()
 
         def write(entry: ParsedEntry, thread_url: str | None) -> None:
+            facts = thread_facts.get(entry.thread_id, {})
             for row in entry.rows:
                 if entry.page != 1:
                     row["thread_url"] = thread_url
+                    for name, value in facts.items():
+                        row[name] = row[name] or value
+                if not row["forum_path"] and row["forum_id"] in forum_paths:
+                    row["forum_path"] = forum_paths[row["forum_id"]]
                 verdict = seen.check_and_add(row["post_id"], row["content_hash"])
                 if verdict is Verdict.SEEN_IN_RUN:
                     stats.dropped_in_run += 1
@@ -259,6 +267,8 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
                     continue
                 if entry.page == 1:
                     thread_urls[entry.thread_id] = entry.thread_url
+                    if entry.rows:
+                        thread_facts[entry.thread_id] = {k: entry.rows[0][k] for k in ("thread_title", "forum_id")}
                     write(entry, entry.thread_url)
                     for later in waiting.pop(entry.thread_id, []):
                         write(later, entry.thread_url)
@@ -284,6 +294,17 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
     stats.parts = len(writer.parts)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _forum_paths(spider, located: list, use_gzip: bool) -> dict[str, list[str]]:
+    """Forum id -> forum path, for an engine whose thread answers name only their forum's id and whose
+    one index answer names every forum (Discourse: ``forum_index_path``, ``forum_paths``)."""
+    engine = spider.parser
+    index_path = getattr(engine, "forum_index_path", None)
+    for url, status, entry in located:
+        if index_path and status == 200 and urlsplit(url).path == index_path:
+            return engine.forum_paths(read_response(entry, use_gzip))
+    return {}
 
 
 def _pool(workers: int, init_args: tuple):

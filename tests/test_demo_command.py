@@ -14,7 +14,8 @@ def demo(tmp_path, *args):
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("engine, site", [("ib-vbulletin", "miataturbo"), ("phpbb", "forum-www.mx5club.example")])
+@pytest.mark.parametrize("engine, site", [("ib-vbulletin", "miataturbo"), ("phpbb", "forum-www.mx5club.example"),
+                                          ("discourse", "mx5oc")])
 def test_demo_collects_the_whole_forum_and_says_where_it_is(tmp_path, engine, site):
     result = demo(tmp_path, "--posts", "300", "--engine", engine)
     assert result.returncode == 0, result.stderr[-2000:]

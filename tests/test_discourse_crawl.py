@@ -143,6 +143,22 @@ def test_ideal_request_count_one_per_topic_plus_one_per_further_chunk(clean_craw
             assert 1 <= len(ids) <= CHUNK and ids == sorted(ids)
 
 
+def test_reparse_of_the_cached_json_gives_the_same_posts(clean_crawl, tmp_path):
+    """The HTTP cache holds the JSON answers; `miata reparse` reads them as the crawl did (forum paths
+    from the cached categories, titles of later chunks from the topic's first answer). Only a quote of
+    a post fetched in another chunk loses its post id (the crawl carried it from chunk to chunk)."""
+    server, data, _ = clean_crawl
+    result = subprocess.run([sys.executable, "-m", "miata_spiders.cli", "reparse", "mx5oc", "--out", str(tmp_path),
+                             "--cache-dir", str(data / "httpcache")], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    columns = ["post_id", "content_hash", "thread_title", "thread_url", "forum_id", "forum_path", "position", "author",
+               "posted_at", "edited_at", "body_text", "images", "links", "parent_id"]
+    crawled = sorted(dataset_rows(data, columns), key=lambda r: r["post_id"])
+    rebuilt = sorted(dataset_rows(tmp_path, columns), key=lambda r: r["post_id"])
+    assert rebuilt == crawled and len(rebuilt) == len(server.ground_truth())
+
+
 def test_clean_crawl_is_polite(clean_crawl):
     server, _, _ = clean_crawl
     assert server.requests[0].path == "/robots.txt"

@@ -439,6 +439,13 @@ def _attr_time(node) -> datetime | None:
 
 class Discourse(ForumEngine):
     name = "discourse"
+    #: the one answer that names every category (``miata reparse`` takes forum paths from it)
+    forum_index_path = "/categories.json"
+
+    def forum_paths(self, response) -> dict[str, list[str]]:
+        """Category id -> path of names, from a ``/categories.json`` answer."""
+        data = json_of(response)
+        return {cid: list(c.path) for cid, c in categories(data, response.url).items()} if isinstance(data, dict) else {}
 
     def api_walk(self, spider):
         """How the forum spider crawls Discourse: its JSON API (``miata_spiders.discourse_walk``)."""
