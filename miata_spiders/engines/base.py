@@ -356,6 +356,17 @@ def quote_children(body, blocks: list) -> dict:
     return children
 
 
+def document_position(element) -> list[int]:
+    """A sort key that puts elements of one tree in document order (an XPath union's order): the
+    child index of each ancestor on the way down from the root."""
+    path = []
+    parent = element.getparent()
+    while parent is not None:
+        path.append(parent.index(element))
+        element, parent = parent, parent.getparent()
+    return path[::-1]
+
+
 def first_own(root, predicate, skip=frozenset()):
     """The first element of ``root``'s own subtree (not inside ``skip``) that satisfies ``predicate``."""
     for element in iter_own(root, skip):

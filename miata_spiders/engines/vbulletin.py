@@ -30,6 +30,7 @@ from miata_spiders.engines.base import (
     canonical_link,
     classes,
     clean_query,
+    document_position,
     first,
     has_class,
     id_is,
@@ -127,6 +128,7 @@ _TABLE_CELL = xpath("(./tr/td | ./tbody/tr/td)[1]")
 
 # "All times are GMT -5. The time now is <span class="time">…</span>." (vB4: div#footer_time)
 _FOOTERS = xpath("id('footer_time') | //div[span[@class='time']]")
+_FOOTER_TIME = xpath("id('footer_time')")
 _SCHEMA_CRUMBS = xpath("//*[@itemtype]")
 _CRUMB_TYPES = frozenset({"http://schema.org/ListItem", "https://schema.org/ListItem",
                           "http://data-vocabulary.org/Breadcrumb"})
@@ -134,26 +136,17 @@ _SCHEMA_CRUMB_LINK = xpath(".//a[@itemprop='item' or @itemprop='url']")
 _SCHEMA_CRUMB_NAME = xpath(".//*[@itemprop='name' or @itemprop='title']")
 _FIRST_LINK = xpath(".//a[@href][not(starts-with(@href, 'javascript'))][not(@onclick) or @itemprop]")
 # classic vBulletin 3.8: span.navbar links inside td.navbar; vBulletin 4: #breadcrumb li.navbithome/navbit
-_VB3_CRUMBS = xpath("//span[@class='navbar']/a")
 _VB4_CRUMBS = xpath("id('breadcrumb')//li[contains(@class, 'navbit')]/a"
                     " | id('breadcrumb')//li[contains(@class, 'navbit')]/span/a")
-# (query, a marker its markup cannot be without)
-_NEXT_LINKS = ((xpath("id('mb_pagenext')/@href"), b"mb_pagenext"),
-               (xpath("/html/head/link[@rel='next']/@href"), b"next"),
-               (xpath("//div[contains(@class, 'pagenav')]//a[@rel='next']/@href"), b"pagenav"),
-               (xpath("//a[@rel='next'][not(starts-with(@href, 'javascript'))]/@href"), b"next"))
+_MB_PAGENEXT = xpath("id('mb_pagenext')/@href")
+_HEAD_NEXT = xpath("/html/head/link[@rel='next']/@href")
 _PAGE_CURRENT = xpath("id('mb_page_current')//text()")
 _PAGE_TOTAL = xpath("id('mb_page_total')//text()")
-_PAGE_NAV_TEXT = xpath("//div[contains(@class, 'pagenav') or contains(@class, 'pagination')]//text()")
-_THREAD_ID_INPUT = xpath("//input[@name='t']/@value")
 _THREAD_LINKS = xpath(
     "//a[contains(@href, 'newreply.php') or contains(@href, 'subscription.php') or contains(@href, 'printthread.php')"
     " or contains(@href, 'sendmessage.php') or contains(@href, 'showthread.php')]/@href"
     " | //input[@class='backup_url' or @name='backup_url']/@value | //link[@rel='canonical']/@href")
-_TITLE_QUERIES = tuple(xpath(q) for q in (
-    "//h1[contains(@class, 'threadtitle')]//text()", "//h1//strong[@itemprop='name']//text()",
-    "id('pagetitle')//*[contains(@class, 'threadtitle')]//text()",  # vBulletin 4
-    "//td[@class='navbar']/strong//text()"))
+_PAGE_TITLE_THREAD = xpath("id('pagetitle')//*[contains(@class, 'threadtitle')]//text()")  # vBulletin 4
 _LISTING_TITLE_QUERIES = tuple(xpath(q) for q in (
     "id('pagetitle')//*[contains(@class, 'forumtitle')]//text()",  # vBulletin 4
     "//h1//strong[@itemprop='name']//text()", "//h1//text()", "//td[@class='navbar']/strong//text()"))
@@ -229,7 +222,7 @@ def _page_dates(root, dates: DateResolver, markup: _Markup) -> DateResolver:
     offset without the DST hour ("All times are GMT -5." all summer long). So: the site's offset at the
     time the page was rendered, checked against the footer; a footer that disagrees with the declared
     timezone altogether wins, and so does a footer on a site that declared none."""
-    footers = _FOOTERS(root) if markup.has(b"footer_time", *_FOOTER_LEADS) else []
+    footers = _footers(root) if markup.has(b"footer_time", *_FOOTER_LEADS) else []
     footer = offset_from_footer(" ".join(map(text_of, footers)))
     current = dates.now.astimezone(dates.tz).utcoffset()
     if footer is not None:
@@ -239,14 +232,31 @@ def _page_dates(root, dates: DateResolver, markup: _Markup) -> DateResolver:
     return dates.with_tz(timezone(current))
 
 
+def _footers(root) -> list:
+    """``id('footer_time') | //div[span[@class='time']]`` in document order, found by lxml's C tag walk
+    over the spans rather than an XPath test of every node."""
+    found = _FOOTER_TIME(root)
+    for span in root.iter("span"):
+        if span.get("class") == "time":
+            parent = span.getparent()
+            if parent is not None and parent.tag == "div" and parent not in found:
+                found.append(parent)
+    return sorted(found, key=document_position) if len(found) > 1 else found
+
+
 def _current_page(root, markup: _Markup) -> tuple[int, int | None]:
     current = to_int(" ".join(_PAGE_CURRENT(root)))
     total = to_int(" ".join(_PAGE_TOTAL(root)))
     if current is None and markup.has(b"pagenav", b"pagination"):
-        # classic vB3 "div.pagenav" and vB4 "div.pagination" both print "Page 2 of 5" (in the board's language)
-        match = _PAGE_OF.search(" ".join(_PAGE_NAV_TEXT(root)))
-        if match:
-            current, total = int(match.group(1)), int(match.group(2))
+        # classic vB3 "div.pagenav" and vB4 "div.pagination" both print "Page 2 of 5" (in the board's language):
+        # the first one in the page, so the walk stops at the first page nav that prints it
+        for div in root.iter("div"):
+            names = div.get("class") or ""
+            if "pagenav" in names or "pagination" in names:
+                match = _PAGE_OF.search(" ".join(div.itertext()))
+                if match:
+                    current, total = int(match.group(1)), int(match.group(2))
+                    break
     return current or 1, total
 
 
@@ -263,8 +273,52 @@ def _breadcrumbs(root, base: str, markup: _Markup) -> list[tuple[str, str]]:
             crumbs.append((text_of(link if name is None else name), urljoin(base, link.get("href", ""))))
     if crumbs:
         return crumbs
-    links = _VB4_CRUMBS(root) or (_VB3_CRUMBS(root) if markup.has(b"navbar") else [])
+    links = _VB4_CRUMBS(root) or (_vb3_crumbs(root) if markup.has(b"navbar") else [])
     return [(text_of(link), urljoin(base, link.get("href", ""))) for link in links]
+
+
+def _vb3_crumbs(root) -> list:
+    """``//span[@class='navbar']/a`` (classic vBulletin 3), by lxml's tag walk."""
+    return [link for span in root.iter("span") if span.get("class") == "navbar" for link in span.iterchildren("a")]
+
+
+def _thread_title_texts(root):
+    """The thread title's texts, first that the page has of: ``h1.threadtitle`` (IB), ``h1 strong[itemprop=name]``,
+    vBulletin 4's ``#pagetitle .threadtitle``, classic vBulletin 3's ``td.navbar > strong`` (one pass over the
+    few ``h1``s for the first two, a tag walk for the last)."""
+    headings = list(root.iter("h1"))
+    texts = [t for h1 in headings if "threadtitle" in (h1.get("class") or "") for t in h1.itertext()]
+    if " ".join(texts).split():
+        return texts
+    texts = []
+    for h1 in headings:
+        names = [s for s in h1.iter("strong") if s.get("itemprop") == "name"]
+        names = [s for s in names if not any(a in names for a in s.iterancestors("strong"))]  # nested: once
+        texts += [t for strong in names for t in strong.itertext()]
+    if " ".join(texts).split():
+        return texts
+    texts = _PAGE_TITLE_THREAD(root)
+    if " ".join(texts).split():
+        return texts
+    return [t for td in root.iter("td") if td.get("class") == "navbar" for strong in td.iterchildren("strong")
+            for t in strong.itertext()]
+
+
+def _next_link(root, pagenav: bool) -> str | None:
+    """The href of the first ``a[@rel='next']`` inside a ``div.pagenav`` (when ``pagenav``), else of the
+    first one that is not javascript; one tag walk over the links."""
+    in_nav = fallback = None
+    for link in root.iter("a"):
+        href = link.get("href")
+        if href is None or link.get("rel") != "next":
+            continue
+        if in_nav is None and pagenav and any("pagenav" in (div.get("class") or "") for div in link.iterancestors("div")):
+            in_nav = href
+        if fallback is None and not href.startswith("javascript"):
+            fallback = href
+        if in_nav or (fallback and not pagenav):
+            break
+    return in_nav or fallback
 
 
 def _title(root, queries) -> str | None:
@@ -720,7 +774,8 @@ class VBulletinEngine(ForumEngine):
         return forums
 
     def _thread_id(self, root, url: str) -> str | None:
-        hidden = first(_THREAD_ID_INPUT(root))
+        hidden = next((i.get("value") for i in root.iter("input") if i.get("name") == "t" and i.get("value") is not None),
+                      None)  # //input[@name='t']/@value
         if hidden and hidden.isdigit():
             return hidden
         canonical = canonical_link(root)
@@ -739,18 +794,18 @@ class VBulletinEngine(ForumEngine):
 
     @staticmethod
     def _thread_title(root) -> str | None:
-        title = _title(root, _TITLE_QUERIES)
+        title = " ".join(" ".join(_thread_title_texts(root)).split())
         if title:
             return title
         html_title = " ".join(" ".join(_HTML_TITLE(root)).split())
         return html_title.rsplit(" - ", 1)[0].strip() or None if html_title else None
 
     def _next_page(self, root, base: str, markup: _Markup) -> str | None:
-        href = None
-        for query, marker in _NEXT_LINKS:
-            href = first(query(root)) if markup.has(marker) else None
-            if href:
-                break
+        """IB's ``#mb_pagenext``, ``<link rel=next>``, a ``rel=next`` link in a ``div.pagenav``, else any
+        ``rel=next`` link that is not javascript."""
+        href = first(_MB_PAGENEXT(root)) if markup.has(b"mb_pagenext") else None
+        if not href and markup.has(b"next"):
+            href = first(_HEAD_NEXT(root)) or _next_link(root, markup.has(b"pagenav"))
         if not href or href.startswith("javascript"):
             return None
         return self.canonical_url(urljoin(base, href))
