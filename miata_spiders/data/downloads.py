@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import mimetypes
 import os
 import sys
@@ -93,6 +94,8 @@ def download_images(table: Path, directory: Path, args) -> int:
     settings = Settings({
         "USER_AGENT": project.get("USER_AGENT"),
         "ROBOTSTXT_OBEY": True,
+        "DOWNLOADER_MIDDLEWARES": {"scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                                   _robots_middleware_class(): 100},
         "CONCURRENT_REQUESTS": 8,
         "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, args.per_host),
         "DOWNLOAD_DELAY": max(0.0, args.delay),
@@ -102,7 +105,7 @@ def download_images(table: Path, directory: Path, args) -> int:
         "DOWNLOAD_WARNSIZE": 0,
         "RETRY_TIMES": 2,
         "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("MIATA_DL_LOG", "WARNING"),
         "TWISTED_REACTOR": project.get("TWISTED_REACTOR"),
         "ITEM_PIPELINES": {_pipeline_class(): 1},
         "FILES_STORE": str(directory),
@@ -113,6 +116,9 @@ def download_images(table: Path, directory: Path, args) -> int:
     tally = DownloadTally(already=len(known))
     started = time.perf_counter()
     process = CrawlerProcess(settings, install_root_handler=True)
+    # Each image not stored is counted by reason in the summary line; Scrapy's media pipeline would also
+    # log a traceback for each. (Set after CrawlerProcess: its logging setup resets child loggers' levels.)
+    logging.getLogger("scrapy.pipelines.media").setLevel(logging.CRITICAL)
     process.crawl(_image_spider_class(), table=table, known=known, tally=tally)
     process.start()
     print(f"images --download: {tally.downloaded:,} fetched ({tally.bytes / 2**20:,.1f} MiB, {tally.duplicates:,} "
@@ -134,6 +140,35 @@ class DownloadTally:
     @property
     def failed_total(self) -> int:
         return sum(self.failed.values())
+
+
+def _robots_middleware_class():
+    from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+    from scrapy.utils.defer import maybe_deferred_to_future
+    from scrapy.utils.httpobj import urlparse_cached
+    from twisted.internet.defer import Deferred
+
+    class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+        """Scrapy's RobotsTxtMiddleware, with every request that waits for a host's robots.txt getting the
+        parsed rules. Scrapy 2.19's lets each waiter turn the shared Deferred into an asyncio Future, and
+        Deferred.asFuture hands the result to the first waiter only: the second and later requests queued
+        while robots.txt was in flight got None and were let through, disallowed or not. Many image URLs
+        of one host are queued at once, so here that was most of them."""
+
+        async def robot_parser(self, request):
+            pending = self._parsers.get(urlparse_cached(request).netloc)
+            if isinstance(pending, Deferred):
+                waiter = Deferred()
+
+                def relay(result):
+                    waiter.callback(result)
+                    return result  # left for the next waiter
+
+                pending.addBoth(relay)
+                return await maybe_deferred_to_future(waiter)
+            return await super().robot_parser(request)
+
+    return SharedRobotsTxtMiddleware
 
 
 def _image_spider_class():
@@ -171,7 +206,7 @@ def _pipeline_class():
         """FilesPipeline storing each image under the SHA-256 of its bytes and logging it in the manifest."""
 
         def open_spider(self, spider=None):
-            super().open_spider(spider)
+            super().open_spider()
             self.tally: DownloadTally = self.crawler.spider.tally
             self.known: dict = self.crawler.spider.known
             self.directory = Path(self.crawler.settings["FILES_STORE"])
@@ -194,13 +229,16 @@ def _pipeline_class():
 
         def media_failed(self, failure, request, info):
             error = failure.value
-            if isinstance(error, IgnoreRequest):
+            if isinstance(error, FileException):
+                pass  # raised by media_downloaded below, already counted there
+            elif isinstance(error, IgnoreRequest):
                 reason = "refused by robots.txt" if "robots" in str(error).lower() else "filtered"
             elif isinstance(error, DownloadCancelledError) and "max size" in str(error):
                 reason = "over --max-bytes"
             else:
                 reason = f"failed ({type(error).__name__})"
-            self.tally.failed[reason] += 1
+            if not isinstance(error, FileException):
+                self.tally.failed[reason] += 1
             return super().media_failed(failure, request, info)
 
         async def media_downloaded(self, response, request, info, *, item=None):
