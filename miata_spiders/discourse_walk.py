@@ -83,13 +83,21 @@ class DiscourseWalk:
         if data is None:
             yield from instead
             return
-        self.categories = categories(data, self.spider.unbase(response.url))
+        found = categories(data, self.spider.unbase(response.url))
         self.stats.inc_value("miata/pages/listing")
-        if not self.categories:
+        if not found and not self.categories:
             self.stats.inc_value("miata/parse/unrecognised_listing")
             self.spider.logger.error("no category readable in %s: nothing to crawl", response.url)
-        for category in self.categories.values():
+        new = {cid: c for cid, c in found.items() if cid not in self.categories}
+        self.categories.update(new)
+        for category in new.values():
             yield self._request(category.url, self.parse_topic_list, LISTING_PRIORITY, {REFETCH: not self.spider.offline})
+        unnamed = {i for c in self.categories.values() for i in c.child_ids} - set(self.categories)
+        if unnamed and not response.meta.get("discourse_site_json"):
+            # An older Discourse names sub-categories only by id here: /site.json lists them all.
+            root = site_root(self.spider.unbase(response.url))
+            yield self._request(f"{root}/site.json", self.parse_categories, LISTING_PRIORITY,
+                                {REFETCH: not self.spider.offline, "discourse_site_json": True})
 
     def parse_topic_list(self, response):
         spider = self.spider
@@ -156,30 +164,33 @@ class DiscourseWalk:
                                thread_url=topic["thread_url"] if topic else response.meta.get("thread_url"),
                                listed_thread_id=listed.thread_id if listed else None)
         page = records.thread
-        if page is None or records.kind != "thread":
+        # Every post object of the answer, small actions ("closed the topic") included: they hold stream
+        # ids too, and a chunk of nothing but them is answered, not broken.
+        answered = [p["id"] for p in (data.get("post_stream") or {}).get("posts") or () if isinstance(p, dict)
+                    and isinstance(p.get("id"), int)]
+        if page is None or (records.kind != "thread" and not (answered and not page.posts and topic)):
             yield from spider._unrecognised(response, "thread")
             return
+        page.thread_id = page.thread_id or (topic and topic["thread_id"])
         numbers = {**response.meta.get("discourse_numbers", {}),
                    **{p.position: int(p.post_id) for p in page.posts if p.position and p.post_id.isdigit()}}
         if topic is None:  # the topic's own answer: what the walk needs for its next chunks
             stream = stream_of(data)
-            got = [int(p.post_id) for p in page.posts if p.post_id.isdigit()]
             chunk = data.get("chunk_size") if isinstance(data.get("chunk_size"), int) and data["chunk_size"] > 0 else CHUNK_SIZE
             category = self.categories.get(page.forum_id)
             topic = {"thread_id": page.thread_id, "title": page.title, "thread_url": records.thread_url,
                      "forum_id": page.forum_id, "forum_path": list(category.path) if category else [],
                      "chunk": chunk, "covered": 0,
-                     "pending": self._pending(stream, set(got), response.meta.get("discourse_resume_after"))}
+                     "pending": self._pending(stream, set(answered), response.meta.get("discourse_resume_after"))}
         else:
             topic = dict(topic)
         for item in records.items:
             item.thread_title = topic["title"]
             item.forum_id = topic["forum_id"]
             item.forum_path = list(topic["forum_path"])
-        done_ids = [int(p.post_id) for p in page.posts if p.post_id.isdigit()]
         requested = response.meta.get("discourse_requested")
         if requested is not None:
-            missing = set(requested) - set(done_ids)
+            missing = set(requested) - set(answered)
             if missing:  # deleted or hidden since the stream was read: nothing to fetch any more
                 self.stats.inc_value("miata/discourse/posts_gone", len(missing))
         self.stats.inc_value("miata/pages/thread")
@@ -193,12 +204,13 @@ class DiscourseWalk:
                                 page.parse_errors, response.url)
         pending = list(topic["pending"])
         next_ids, rest = pending[: topic["chunk"]], pending[topic["chunk"]:]
+        # The resume point: the last post id, in stream order, that this topic's answers so far covered.
         if requested is not None:
-            topic["covered"] = max([topic["covered"], *requested])
+            topic["covered"] = requested[-1]
         elif (after := response.meta.get("discourse_resume_after")) is not None:
             topic["covered"] = after  # what the state already holds stays covered
         else:
-            topic["covered"] = max([0, *done_ids])
+            topic["covered"] = answered[-1] if answered else 0
         if spider.crawl_progress is not None and not damaged:
             reply_count, last_post_at = spider._listed.get(page.thread_id) or (
                 (listed.reply_count, listed.last_post_at) if listed else (None, None))

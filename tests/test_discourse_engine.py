@@ -139,3 +139,22 @@ def test_engine_reads_json_responses_and_the_preloaded_store_of_a_page():
     assert [p.post_id for p in engine.parse_thread_page(page, page.url, DATES).posts] == ["501"]
     assert engine.thread_id_from_url(f"{ROOT}/t/nb-swap/9/4") == engine.thread_id_from_url(f"{ROOT}/t/9/posts.json") == "9"
     assert engine.forum_id_from_url(f"{ROOT}/c/cars/na/2/none.json") == "2"
+
+
+def test_site_json_names_sub_categories_an_older_categories_answer_gives_only_by_id():
+    older = {"category_list": {"categories": [{"id": 1, "name": "Cars", "slug": "cars", "subcategory_ids": [2]}]}}
+    assert categories(older, f"{ROOT}/categories.json")["1"].child_ids == ("2",)
+    site = {"categories": [{"id": 1, "name": "Cars", "slug": "cars"},
+                           {"id": 2, "name": "NA", "slug": "na", "parent_category_id": 1}]}
+    found = categories(site, f"{ROOT}/site.json")
+    assert {c.category_id: (c.path, c.url) for c in found.values()} == {
+        "1": (("Cars",), f"{ROOT}/c/cars/1/none.json"), "2": (("Cars", "NA"), f"{ROOT}/c/cars/na/2.json")}
+
+
+def test_onebox_thumbnails_are_not_the_posts_images_and_listing_filters_keep_the_category_id():
+    cooked = ('<aside class="onebox" data-onebox-src="https://shop.example/p"><article class="onebox-body">'
+              '<img src="https://shop.example/thumb.jpg" class="thumbnail"><h3><a href="https://shop.example/p">'
+              'Coilovers</a></h3></article></aside>')
+    parsed = topic_page(topic(post(1, cooked)), f"{ROOT}/t/9.json").posts[0]
+    assert (parsed.images, parsed.links) == ([], ["https://shop.example/p"])
+    assert get_engine("discourse").forum_id_from_url(f"{ROOT}/c/site-feedback/2/l/latest.json?page=1") == "2"

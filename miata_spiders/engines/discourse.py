@@ -38,7 +38,8 @@ CHUNK_SIZE = 20
 _SMALL_ACTION = 3
 
 _TOPIC_PATH = re.compile(r"^/t/(?:[^/]+/)?(\d+)(?:/\d+)?(?:\.json)?/?$|^/t/(\d+)/posts\.json$")
-_CATEGORY_PATH = re.compile(r"^/c/(?:.+/)?(\d+)(?:/none)?(?:\.json)?/?$")
+# /c/<slug path>/<id>, optionally /none (its own topics only) or /l/<filter>, as HTML or .json
+_CATEGORY_PATH = re.compile(r"^/c/(?:.+?/)?(\d+)(?:/none)?(?:/l/[a-z_]+)?(?:\.json)?/?$")
 _USER_PATH = re.compile(r"^/u/([^/?#]+)")
 _CATEGORY_CRUMB = re.compile(r"/c/(?:.+/)?(\d+)/?$")
 
@@ -123,13 +124,24 @@ class Category:
     has_children: bool
     topic_count: int | None
     slug_path: str  # slugs from the top category down: /c/<slug path>/<id>
+    child_ids: tuple[str, ...] = ()  # sub-categories the answer names (``subcategory_ids``)
 
 
 def categories(data: dict, url: str) -> dict[str, Category]:
     """Every category of a ``/categories.json?include_subcategories=true`` answer, sub-categories
-    (at any depth) included, by id; the ones the visitor may not read are not in the answer at all."""
+    (at any depth) included, by id; the ones the visitor may not read are not in the answer at all.
+    A ``/site.json`` answer (every category in one flat list, each naming its parent) gives the same:
+    Discourse versions whose categories answer names sub-categories only by id need it."""
     root = site_root(url)
     found: dict[str, Category] = {}
+    flat = (data or {}).get("categories")
+    if isinstance(flat, list) and "category_list" not in data:
+        by_id = {str(c["id"]): c for c in flat if isinstance(c, dict) and c.get("id") is not None}
+        for entry in by_id.values():
+            entry.setdefault("subcategory_list", [c for c in by_id.values()
+                                                  if str(c.get("parent_category_id")) == str(entry["id"])])
+        data = {"category_list": {"categories": [c for c in by_id.values()
+                                                 if str(c.get("parent_category_id")) not in by_id]}}
 
     def walk(entries, parent: Category | None):
         for entry in entries or ():
@@ -147,6 +159,7 @@ def categories(data: dict, url: str) -> dict[str, Category]:
                 path=(parent.path if parent else ()) + (str(entry.get("name") or slug),),
                 url=f"{root}/c/{slugs}/{cid}{'/none' if has_children else ''}.json",
                 has_children=has_children, topic_count=entry.get("topic_count"), slug_path=slugs,
+                child_ids=tuple(str(i) for i in entry.get("subcategory_ids") or ()),
             )
             found.setdefault(cid, category)
             walk(children, category)
@@ -280,11 +293,13 @@ class PostReader:
         if deleted:
             return ParsedPost(**common, body_text=None, body_html=cooked or None, is_deleted=True)
         quotes = _QUOTES(body)
-        skip = frozenset(quotes) | frozenset(_ONEBOXES(body)) | frozenset(_LIGHTBOX_META(body))
+        oneboxes = frozenset(_ONEBOXES(body))
+        skip = frozenset(quotes) | oneboxes | frozenset(_LIGHTBOX_META(body))
         return ParsedPost(
             **common, body_text=element_text(body, skip), body_html=cooked,
             quotes=[self.quote(q, quotes) for q in quotes],
-            images=self.images(body, frozenset(quotes)), links=self.links(body, frozenset(quotes)),
+            # a onebox's thumbnail is the linked site's picture, not the poster's; its URL stays a link
+            images=self.images(body, frozenset(quotes) | oneboxes), links=self.links(body, frozenset(quotes)),
         )
 
     def quote(self, aside, all_quotes) -> dict:
