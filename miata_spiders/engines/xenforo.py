@@ -77,7 +77,6 @@ _SERVER_TIME = re.compile(r"(?:serverTimeInfo|\btime)\s*:\s*\{\s*now\s*:\s*(\d+)
 
 # --- queries (compiled once) -----------------------------------------------------------------------
 # Whole-document queries name their tags: libxml2 then tests predicates on those elements only.
-_XF2_POSTS = xpath("//article[starts-with(@data-content, 'post-')] | //div[starts-with(@data-content, 'post-')]")
 _XF2_POSTS_ANY_TAG = xpath("//*[starts-with(@data-content, 'post-')]")  # a skin with its own tags
 _XF1_POSTS = xpath("//li[starts-with(@id, 'post-')]")
 _XF2_THREAD_ROWS = xpath(f"//div[contains(@class, 'js-threadListItem-')][{has_class('structItem--thread')}]")
@@ -91,21 +90,14 @@ _HTML_ID = xpath("/html/@id")
 _TEMPLATE = xpath("/html/@data-template | /html/body/@data-template")
 _CONTENT_KEY = xpath("/html/@data-content-key")
 _CONTAINER_KEY = xpath("/html/@data-container-key")
-_CLOCK_SCRIPTS = xpath("//script[contains(., 'today')]/text()")
 _PAGE_NAV_BASEURL = xpath("//div[@data-baseurl][contains(@class, 'PageNav')]/@data-baseurl")
 # Breadcrumb trails: XF2 `ul.p-breadcrumbs` (top, then `--bottom`), XF1 `fieldset.breadcrumb .crumbs`.
-_XF2_TRAILS = xpath("//ul[contains(@class, 'p-breadcrumbs')]")
 _XF2_TRAILS_ANY_TAG = xpath("//*[contains(@class, 'p-breadcrumbs')]")  # a skin's own list or nav element
-_XF1_TRAILS = xpath("//fieldset[contains(@class, 'breadcrumb')]")
 _XF1_TRAILS_ANY_TAG = xpath("//*[contains(@class, 'breadcrumb')]")
 _XF2_CRUMB_LINKS = xpath(".//li//a[@href]")
 _XF1_CRUMB_LINKS = xpath(".//a[@href][contains(@class, 'crumb')]")
 _CRUMB_NAME = xpath(".//*[@itemprop='name' or @itemprop='title']")
-_HEADINGS = xpath("//h1")
 _HEADING_LABELS = xpath(".//*[contains(@class, 'label') or contains(@class, 'prefix')]")
-_OG_TITLE = xpath("//meta[@property='og:title']/@content")
-_XF1_PAGE_NAV = xpath("//div[@data-page][contains(@class, 'PageNav')]")
-_XF2_PAGE_NAVS = xpath("//div[contains(@class, 'pageNav')]")
 _XF2_CURRENT_PAGE = xpath(".//li[contains(@class, 'pageNav-page--current')]")
 _XF2_PAGE_NUMBERS = xpath(f".//ul[{has_class('pageNav-main')}]/li/a/text()")
 _XF2_NEXT_HREF = xpath(".//a[contains(@class, 'pageNav-jump--next') or contains(@class, 'pageNavSimple-el--next')]/@href")
@@ -174,10 +166,14 @@ _count = to_int  # counts as XenForo prints them: "1,234", "12K", "1.2M"; "–" 
 # --- page-level facts (computed once per page) --------------------------------------------------------
 
 def _post_containers(root, xf1: bool) -> list:
-    """Every post's container on a thread page, in page order (a container must carry ``message``)."""
+    """Every post's container on a thread page, in page order (a container must carry ``message``):
+    XF1 ``li[id^=post-]``, XF2 ``article``/``div`` ``[data-content^=post-]`` by lxml's tag walk (cheaper than an
+    XPath test of every node); a skin's own tags by XPath."""
     if xf1:
-        return [node for node in _XF1_POSTS(root) if "message" in classes(node)]
-    nodes = [node for node in _XF2_POSTS(root) if "message" in classes(node)]
+        return [node for node in root.iter("li") if (node.get("id") or "").startswith("post-")
+                and "message" in classes(node)]
+    nodes = [node for node in root.iter("article", "div") if (node.get("data-content") or "").startswith("post-")
+             and "message" in classes(node)]
     return nodes or [node for node in _XF2_POSTS_ANY_TAG(root) if "message" in classes(node)]
 
 
@@ -195,7 +191,8 @@ def _template(root) -> str | None:
 def _server_clock(page) -> tuple[datetime, timedelta] | None:
     """(server time, UTC offset the page was rendered in) from XenForo's JS config, or None."""
     root = as_selector(page).root if not isinstance(page, etree._Element) else page
-    match = _SERVER_TIME.search(" ".join(_CLOCK_SCRIPTS(root)))
+    match = _SERVER_TIME.search(" ".join(script.text for script in root.iter("script")
+                                         if script.text and "today" in script.text))
     if not match:
         return None
     seconds = (-int(match.group(2))) % 86400  # local midnight is 00:00 local: offset = -today mod 1 day
@@ -219,10 +216,11 @@ def _page_dates(root, dates: DateResolver) -> DateResolver:
 def _breadcrumbs(root, base: str, xf1: bool) -> list[tuple[str, str]]:
     """(title, url) of the first breadcrumb trail that has links: XF2 ``.p-breadcrumbs`` (the top one,
     else the bottom one; ``li[itemprop=itemListElement] > a[itemprop=item]``), XF1 ``.breadcrumb a.crumb``."""
-    trails = [] if xf1 else [(trail, _XF2_CRUMB_LINKS) for trail in _XF2_TRAILS(root) or _XF2_TRAILS_ANY_TAG(root)]
+    trails = [] if xf1 else [(trail, _XF2_CRUMB_LINKS) for trail in _with_class(root, "ul", "p-breadcrumbs")
+                             or _XF2_TRAILS_ANY_TAG(root)]
     if xf1 or not trails:
-        trails += [(trail, _XF1_CRUMB_LINKS) for trail in _XF1_TRAILS(root) or _XF1_TRAILS_ANY_TAG(root)
-                   if "breadcrumb" in classes(trail)]
+        trails += [(trail, _XF1_CRUMB_LINKS) for trail in _with_class(root, "fieldset", "breadcrumb")
+                   or _XF1_TRAILS_ANY_TAG(root) if "breadcrumb" in classes(trail)]
     for trail, links in trails:
         crumbs = []
         for link in links(trail):
@@ -233,6 +231,11 @@ def _breadcrumbs(root, base: str, xf1: bool) -> list[tuple[str, str]]:
         if crumbs:
             return crumbs
     return []
+
+
+def _with_class(root, tag: str, part: str) -> list:
+    """``//tag[contains(@class, part)]`` by lxml's tag walk (an XPath test of every node costs more)."""
+    return [element for element in root.iter(tag) if part in (element.get("class") or "")]
 
 
 def _is_node_crumb(url: str) -> bool:
@@ -257,26 +260,28 @@ def _node_path(crumbs: list[tuple[str, str]], own_is_last: bool) -> list[tuple[s
 
 def _page_title(root) -> str | None:
     """The page heading without thread prefixes (XF2 ``.label``, XF1 ``.prefix``)."""
-    for heading in _HEADINGS(root):
+    for heading in root.iter("h1"):
         parent = heading.getparent()
         if "p-title-value" not in classes(heading) and (parent is None or "titleBar" not in classes(parent)):
             continue
         text = " ".join(element_text(heading, frozenset(_HEADING_LABELS(heading))).split())
         if text:
             return text
-    title = first(_OG_TITLE(root))
+    title = next((meta.get("content") for meta in root.iter("meta")
+                  if meta.get("property") == "og:title" and meta.get("content") is not None), None)
     return " ".join(title.split()) if title else None
 
 
 def _xf2_page_nav(root):
     """The first XF2 ``div.pageNav`` (or ``pageNavSimple``) on the page, or None."""
-    return next((nav for nav in _XF2_PAGE_NAVS(root)
-                 if {"pageNav", "pageNavSimple"} & set(classes(nav))), None)
+    return next((nav for nav in root.iter("div")
+                 if "pageNav" in (nav.get("class") or "") and {"pageNav", "pageNavSimple"} & set(classes(nav))), None)
 
 
 def _pages(root, url: str, xf1: bool) -> tuple[int, int | None]:
     """(current page, page count) from XF2 ``.pageNav`` or XF1 ``.PageNav``."""
-    nav = first(_XF1_PAGE_NAV(root)) if xf1 else None
+    nav = next((div for div in root.iter("div") if div.get("data-page") is not None
+                and "PageNav" in (div.get("class") or "")), None) if xf1 else None
     if nav is not None:
         last = nav.get("data-last")
         return int(nav.get("data-page")), int(last) if last and last.isdigit() else None
