@@ -172,7 +172,11 @@ EXTENSIONS = {
     # Scrapy's, without a traceback for a run that closes before it opened (site lock held).
     "scrapy.extensions.corestats.CoreStats": None,
     "miata_spiders.extensions.CoreStats": 0,
+    # One line every MIATA_PROGRESS_INTERVAL seconds: threads done of known, posts, requests, errors, rates.
+    "miata_spiders.progress_log.CrawlProgressLog": 510,
 }
+# Seconds between the crawl's progress lines (miata_spiders/progress_log.py); 0 turns them off.
+MIATA_PROGRESS_INTERVAL = 60.0
 # A crawl is a batch job: no telnet console or remote-control port listening on the machine.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
