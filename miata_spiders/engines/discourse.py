@@ -367,7 +367,7 @@ _CRAWLER_POSTS = xpath("//div[contains(concat(' ', normalize-space(@class), ' ')
 _CREATOR = xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' creator ')]//*[@itemprop='name']")
 _PUBLISHED = xpath(".//*[@itemprop='datePublished']")
 _POSITION = xpath(".//*[@itemprop='position']")
-_ARTICLE = xpath(".//*[@itemprop='articleBody']")
+_ARTICLE = xpath(".//*[@itemprop='articleBody' or @itemprop='text']")  # 2.x / 3.x
 _CRUMBS = xpath("//*[@id='breadcrumbs']//a[@href]")
 _CANONICAL = xpath("/html/head/link[@rel='canonical']/@href")
 _NOSCRIPT_PATH = xpath("//noscript/@data-path")
@@ -405,7 +405,8 @@ def crawler_view_page(root, url: str, dates: DateResolver) -> ThreadPage:
     topic_path = urljoin(url, canonical or (_NOSCRIPT_PATH(root) or [url])[0])
     topic_id = _topic_id_from_url(topic_path)
     root_url = site_root(url)
-    page = page_number(url) if "page=" in url else 1
+    match = re.search(r"[?&]page=(\d+)", url)
+    page = max(1, int(match.group(1))) if match else 1  # a topic page's ?page= counts from 1
     posts = []
     for node in _CRAWLER_POSTS(root):
         position_text = text_of((_POSITION(node) or [None])[0]).lstrip("#")
@@ -422,10 +423,17 @@ def crawler_view_page(root, url: str, dates: DateResolver) -> ThreadPage:
         quotes = _QUOTES(body)
         skip = frozenset(quotes) | frozenset(_ONEBOXES(body)) | frozenset(_LIGHTBOX_META(body))
         reader = PostReader(root_url, topic_id, None, {})
+        text = element_text(body, skip)
+        if _DELETED_TEXT.match(text):
+            posts.append(ParsedPost(post_id=f"{topic_id}#{position}", position=position, author=author, author_id=None,
+                                    posted_at=posted_at, posted_at_text=None, body_text=None,
+                                    body_html="".join(outer_html(c) for c in body).strip() or None,
+                                    url=f"{topic_path.rstrip('/')}/{position}", is_deleted=True))
+            continue
         posts.append(ParsedPost(
             post_id=f"{topic_id}#{position}", position=position, author=author, author_id=None,
             posted_at=posted_at, posted_at_text=published.get("content") or published.get("datetime") if published is not None else None,
-            body_text=element_text(body, skip), body_html="".join(outer_html(c) for c in body).strip() or None,
+            body_text=text, body_html="".join(outer_html(c) for c in body).strip() or None,
             url=f"{topic_path.rstrip('/')}/{position}",
             quotes=[reader.quote(q, quotes) for q in quotes],
             images=reader.images(body, frozenset(quotes)), links=reader.links(body, frozenset(quotes)),
@@ -501,13 +509,15 @@ class Discourse(ForumEngine):
         if isinstance(data, dict):
             return topic_page(data, url, _carried_numbers(page))
         root = page_root(page)
+        crawled = crawler_view_page(root, url, dates)
         topic = preloaded_topic(root)
         if topic is not None:
+            # The store holds this page's posts as the API gives them (exact ids); the view says which
+            # page it is, where the next one is and the category names.
             parsed = topic_page(topic, url)
-            crawled = crawler_view_page(root, url, dates)
-            parsed.forum_path = crawled.forum_path  # names are only in the page's breadcrumbs
+            parsed.forum_path, parsed.page, parsed.next_page = crawled.forum_path, crawled.page, crawled.next_page
             return parsed
-        return crawler_view_page(root, url, dates)
+        return crawled
 
     def parse_listing_page(self, page, url: str, dates: DateResolver) -> ListingPage:
         data = json_of(page)

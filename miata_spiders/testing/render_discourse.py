@@ -154,6 +154,11 @@ class DiscourseForumSite(SyntheticSite):
             if last.endswith(".json") and last[:-5].isdigit():
                 thread = self._thread(int(last[:-5]))
                 return self._json(self.topic_json(thread)) if thread else self._not_found()
+            if len(pieces) == 2 and last.isdigit():  # /t/<slug>/<id>: the HTML page, as a crawler gets it
+                thread = self._thread(int(last))
+                page = int(query.get("page", ["1"])[0]) if query.get("page", ["1"])[0].isdigit() else 1
+                if thread is not None and 1 <= page <= self.crawler_pages(thread):
+                    return 200, self.topic_page(thread, page).encode(), _HTML
         return 404, b"<html><body>Not found</body></html>", _HTML
 
     def _thread(self, thread_id: int) -> Thread | None:
@@ -271,7 +276,54 @@ class DiscourseForumSite(SyntheticSite):
                 f'class="avatar"> {escape(name)}:</div><blockquote>{inner}{text}</blockquote></aside>')
 
     # --- HTML -----------------------------------------------------------------------------------
-    def home_page(self, login: bool = False) -> str:
+    def crawler_pages(self, t: Thread) -> int:
+        return max(1, math.ceil(t.post_count / self.chunk_size))
+
+    def topic_page(self, t: Thread, page: int) -> str:
+        """A topic page as Discourse serves it to a crawler: the ``<noscript>`` view (``chunk_size`` posts a
+        page, ``?page=N``, no post ids), and the ``#data-preloaded`` store holding the topic's JSON with
+        that page's posts."""
+        url = self.thread_url(t)
+        numbers = range((page - 1) * self.chunk_size + 1, min(t.post_count, page * self.chunk_size) + 1)
+        posts = "".join(self._crawler_post(t, self.forum.post(t.thread_id, n)) for n in numbers)
+        crumbs = "".join(f'<div itemprop="itemListElement" itemscope itemtype="http://schema.org/ListItem">'
+                         f'<a href="{self.host}/c/{self.slug_path(f)}/{f.forum_id}" class="badge-wrapper bullet" '
+                         f'itemprop="item"><span class="category-title" itemprop="name">{escape(f.title)}</span></a>'
+                         f'<meta itemprop="position" content="{i}"></div>'
+                         for i, f in enumerate(self.category_path(self.forum.forums[t.forum_id]), 1))
+        pager = "".join(
+            f'<span itemprop="itemListElement"><a rel="{rel}" itemprop="url" href="/t/{t.slug}/{t.thread_id}'
+            f'{"" if n == 1 else f"?page={n}"}">{label}</a></span>'
+            for n, rel, label in ((page - 1, "prev", "← previous page"), (page + 1, "next", "next page →"))
+            if 1 <= n <= self.crawler_pages(t))
+        preloaded = self.topic_json(t)
+        preloaded["post_stream"]["posts"] = [self.post_json(t, self.forum.post(t.thread_id, n)) for n in numbers]
+        store = escape(json.dumps({"topic_" + str(t.thread_id): json.dumps(preloaded)}), quote=True)
+        return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+                f'<title>{escape(t.title)} - MX-5 Owners Club Forum</title>'
+                '<meta name="generator" content="Discourse 3.3.2 - https://github.com/discourse/discourse version '
+                f'abc123"><link rel="canonical" href="{url}{"" if page == 1 else f"?page={page}"}">'
+                f'<meta property="og:title" content="{escape(t.title)}"></head><body>'
+                f'<noscript data-path="/t/{t.slug}/{t.thread_id}"><div id="main-outlet" class="wrap" role="main">'
+                f'<div id="topic-title"><h1><a href="{url}">{escape(t.title)}</a></h1>'
+                f'<div id="breadcrumbs" itemscope itemtype="http://schema.org/BreadcrumbList">{crumbs}</div></div>'
+                f'{posts}<div role="navigation" itemscope itemtype="http://schema.org/SiteNavigationElement" '
+                f'class="topic-body crawler-post">{pager}</div></div></noscript>'
+                f'<div class="hidden" id="data-preloaded" data-preloaded="{store}"></div>'
+                '<div id="data-discourse-setup" data-discourse-setup="true"></div></body></html>')
+
+    def _crawler_post(self, t: Thread, p: Post) -> str:
+        name = p.author or p.guest_name
+        return ('<div id="post_{n}" itemprop="comment" itemscope itemtype="http://schema.org/Comment" '
+                'class="topic-body crawler-post"><div class="crawler-post-meta"><span class="creator" itemprop="author" '
+                f'itemscope itemtype="http://schema.org/Person"><a itemprop="url" href="{self.host}/u/{name}">'
+                f'<span itemprop="name">{escape(name)}</span></a> ({escape(name.title())})</span>'
+                f'<span class="crawler-post-infos"><time itemprop="datePublished" datetime="{_iso(p.posted_at)}" '
+                f'class="post-time">{p.posted_at:%B %-d, %Y, %-I:%M%p}</time>'
+                f'<meta itemprop="dateModified" content="{_iso(p.edited_at or p.posted_at)}">'
+                f'<span itemprop="position">#{p.position}</span></span></div>'
+                f'<div class="post" itemprop="text">{self.cooked(p)}</div></div>').replace("{n}", str(p.position))
+
         body = ('<div class="login-welcome"><h1>Welcome to MX-5 Owners Club</h1><p>This is a private forum: '
                 'log in to see it.</p></div>') if login else "".join(
             f'<li><a href="{self.host}/c/{self.slug_path(c)}/{c.forum_id}">{escape(c.title)}</a></li>'
