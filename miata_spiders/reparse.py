@@ -216,7 +216,7 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
 
     # One writer per site: another run into `out` (a crawl, a reparse) would store every post twice.
     lock = SiteLock(out, site).acquire()
-    pool = None
+    pool = bar = None
     try:
         seen = SeenPosts(load_seen_keys(out, site))
         # Each committed part's keys move into SeenPosts' compact arrays: memory flat in the site's size.
@@ -230,6 +230,10 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
                    for found in chunk]
         located = sorted(x for x in located if only_root is None or root_of(x[0]) == only_root)
         stats.entries = len(located)
+        from miata_spiders.data.source import progress_bar
+
+        # A bar on a terminal only; when stderr is piped the periodic log lines below say how far it is.
+        bar = progress_bar(total=stats.entries, desc=f"reparse {site}", unit=" pages")
         forum_paths = _forum_paths(spider, located, use_gzip)
         if pool is None:
             _init_worker(spider_path, spider_args, use_gzip)
@@ -276,7 +280,8 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
                     write(entry, thread_urls[entry.thread_id])
                 else:
                     waiting.setdefault(entry.thread_id, []).append(entry)
-            if time.monotonic() - last_report > PROGRESS_EVERY_SECONDS:
+            bar.update(len(chunk))
+            if bar.disable and time.monotonic() - last_report > PROGRESS_EVERY_SECONDS:
                 last_report = time.monotonic()
                 log(f"reparse {site}: {stats.thread_pages} thread pages, {stats.posts_parsed} posts, "
                     f"{stats.thread_pages / (last_report - started):.0f} pages/s")
@@ -286,6 +291,8 @@ def reparse(spider_cls, spider_args: dict, out: str | os.PathLike, cache_dir: st
                 write(entry, None)
         writer.close()
     finally:
+        if bar is not None:
+            bar.close()
         if pool is not None:
             pool.terminate()
             pool.join()
