@@ -114,7 +114,7 @@ class LeasedScheduler(Scheduler):
         self.crawler.signals.connect(self._durable, signal=part_committed)
         self.crawler.signals.connect(self._idle, signal=signals.spider_idle)  # after the spider's handler
         frontier, leases = self.queue.pending()
-        self._beat()
+        self._beat(check_stop=False)  # the engine is not running yet: the budget's gate checks the stop
         logger.info("worker %s joins the shared crawl of %s at %s (%d requests in the frontier, %d leased)",
                     self.worker_id, spider.name, redis_url(self.crawler.settings), frontier, leases)
         self._poll = task.LoopingCall(self._tick)
@@ -271,7 +271,7 @@ class LeasedScheduler(Scheduler):
             # worker may be fetching the page again; dedupe drops its posts.
             self.stats.inc_value("miata/redis/acked_after_expiry", len(leases) - acked)
 
-    def _beat(self) -> None:
+    def _beat(self, check_stop: bool = True) -> None:
         try:
             pipe = self.server.pipeline(transaction=False)
             # Alive for half a lease: a dead worker's claims (dedupe.py) are free before its leases expire.
@@ -289,7 +289,7 @@ class LeasedScheduler(Scheduler):
         if self._ack_retry:
             self._ack(sorted(self._ack_retry))
         reason = stop.decode() if isinstance(stop, bytes) else stop
-        if reason and not stopping(self.crawler):
+        if reason and check_stop and not stopping(self.crawler):
             logger.error("another worker stopped the shared crawl of %s (%s): stopping too", self.spider.name, reason)
             stop_crawl(self.crawler, reason)
 
