@@ -125,6 +125,16 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _search_example(table) -> str:
+    """A word that is in the data just crawled: the longest word of the most common thread title."""
+    titles = [t for t in (table.column("thread_title").to_pylist() if table is not None else []) if t]
+    if not titles:
+        return "boost leak"
+    title = max(set(titles), key=lambda t: (titles.count(t), t))
+    words = [w.strip(".,!?:;()\"'").lower() for w in title.split()]
+    return max((w for w in words if w.isalpha()), key=len, default="boost")
+
+
 def _print_summary(site: str, out: Path, stats: dict, elapsed: float, requests: int, expected: int) -> None:
     import pyarrow.dataset as ds
 
@@ -132,7 +142,7 @@ def _print_summary(site: str, out: Path, stats: dict, elapsed: float, requests: 
     table = None
     if posts_dir.exists():
         table = ds.dataset(str(posts_dir), format="parquet", partitioning="hive").to_table(
-            columns=["post_id", "thread_id"], filter=ds.field("site") == site)
+            columns=["post_id", "thread_id", "thread_title"], filter=ds.field("site") == site)
     rows = table.num_rows if table is not None else 0
     threads = len(set(table.column("thread_id").to_pylist())) if table is not None else 0
     dropped = stats.get("miata/dedupe/dropped_in_run", 0) + stats.get("miata/dedupe/dropped_existing", 0)
@@ -144,3 +154,5 @@ def _print_summary(site: str, out: Path, stats: dict, elapsed: float, requests: 
     print(f"  query it         : miata query --data-dir {out} \"SELECT author, count(*) AS posts FROM posts "
           "GROUP BY 1 ORDER BY 2 DESC LIMIT 5\"")
     print(f"                     (or DuckDB itself: read_parquet('{posts_dir}/*/*.parquet', hive_partitioning=true))")
+    print(f"  look at it       : miata data stats --data-dir {out} --plot {out / 'stats.png'}")
+    print(f"  search it        : miata data search --data-dir {out} \"{_search_example(table)}\"")

@@ -161,3 +161,26 @@ def test_a_corrupt_part_is_named_and_skip_bad_carries_on(sample_dataset, tmp_pat
     figures = stats_json(data_dir, capsys, "--skip-bad")
     assert [p["path"] for p in figures["skipped_parts"]] == [str(part)]
     assert figures["total"]["rows"] == whole["total"]["rows"] - lost
+
+
+def test_demo_ends_pointing_at_stats_and_a_search_that_finds_posts(tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    from tests.support.crawl import ROOT
+
+    def miata(*args):
+        return subprocess.run([sys.executable, "-m", "miata_spiders.cli", *args], cwd=ROOT, capture_output=True,
+                              text=True, timeout=180)
+
+    demo = miata("demo", "--out", str(tmp_path / "demo"), "--posts", "200")
+    assert demo.returncode == 0, demo.stderr[-2000:]
+    stats_line = re.search(r"look at it\s+: (miata data stats .*)", demo.stdout).group(1)
+    search_line = re.search(r"search it\s+: miata data search --data-dir (\S+) \"([^\"]+)\"", demo.stdout)
+    stats = miata(*stats_line.split()[1:])
+    assert stats.returncode == 0, stats.stderr
+    assert (tmp_path / "demo" / "stats.png").exists()
+    found = miata("data", "search", "--data-dir", search_line.group(1), "--json", search_line.group(2))
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip(), f"the suggested search {search_line.group(2)!r} finds posts"
