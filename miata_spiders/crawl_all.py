@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,9 @@ def add_crawl_all_parser(sub) -> None:
                    help="crawl SITE at another address (a mirror, a test server); repeatable")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="a Scrapy/miata setting for every forum crawl, like `scrapy crawl -s`; repeatable")
+    p.add_argument("--redis", metavar="URL", default="",
+                   help="be one worker of each forum's shared crawl (MIATA_REDIS_URL, docs/scaling.md): run it on "
+                        "several machines at once; forums only unless --sources names reddit")
     p.add_argument("--last", action="store_true", help="print the last run's summary and exit")
     p.set_defaults(func=cmd_crawl_all)
 
@@ -136,13 +140,21 @@ def cmd_crawl_all(args) -> int:
     if args.last:
         return print_last(last, runs)
     sources = [s.strip() for s in args.sources.split(",")] if args.sources else default_sources(settings)
+    worker = getattr(args, "redis", "")
+    if worker:
+        # Every forum crawl is a worker of that site's shared crawl. Reddit's collector has no shared
+        # queue: it stays with one machine's plain crawl-all unless named explicitly.
+        if not args.sources:
+            sources = [s for s in sources if s != "reddit"]
+        args.set = [*args.set, f"MIATA_REDIS_URL={worker}"]
     base_urls = dict(item.split("=", 1) for item in args.base_url)
     log_dir = Path(settings.get("MIATA_LOG_DIR") or data_dir / "logs")
     for directory in (runs, log_dir):
         directory.mkdir(parents=True, exist_ok=True)
     lock_file = open(data_dir / "crawl-all.lock", "a+")
     try:
-        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # Workers on several machines may share the data directory: they hold this lock together.
+        fcntl.flock(lock_file, (fcntl.LOCK_SH if worker else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         lock_file.seek(0)
         holder = lock_file.read().strip() or "unknown"
@@ -155,7 +167,8 @@ def cmd_crawl_all(args) -> int:
     lines, failed = [], False
     try:
         for source in sources:
-            log = log_dir / f"{source}.log"
+            # A worker's log is its machine's: workers sharing the data directory must not rotate each other's.
+            log = log_dir / (f"{source}.{socket.gethostname()}.log" if worker else f"{source}.log")
             rotate(log)
             ok, line = run_reddit(data_dir, log) if source == "reddit" else run_forum(
                 source, data_dir, log, base_urls.get(source), args.set)

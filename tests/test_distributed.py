@@ -234,3 +234,31 @@ def _stat(log: str, name: str) -> int:
 
     match = re.search(rf"'{re.escape(name)}': (\d+)", log)
     return int(match.group(1)) if match else 0
+
+
+def test_two_crawl_all_workers_split_the_forum(tmp_path):
+    """`miata crawl-all --redis URL`, started twice on one data directory (two machines on a shared one)."""
+    import os
+    import socket
+
+    server = ForumServer(RENDERER.site_factory(SyntheticForum(SHAPE)))
+    server.start()
+    data = tmp_path / "data"
+    env = {**os.environ, "MIATA_DATA_DIR": str(data), "SCRAPY_SETTINGS_MODULE": "miata_spiders.settings"}
+    env.pop("MIATA_USER_AGENT", None)
+    try:
+        with RedisServer(tmp_path / "redis") as redis:
+            settings = [arg for name, value in {**WORKER, "HTTPCACHE_DIR": str(data / "httpcache")}.items()
+                        for arg in ("-s", f"{name}={value}")]
+            cmd = [sys.executable, "-m", "miata_spiders.cli", "crawl-all", "--redis", redis.url, "--sources", SPIDER,
+                   "--base-url", f"{SPIDER}={server.base_url}", *settings]
+            runs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    for _ in range(2)]
+            outputs = [run.communicate(timeout=600) for run in runs]
+    finally:
+        server.stop()
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert all(f"{SPIDER}: " in out for out, _ in outputs)
+    assert_exactly_the_ground_truth(server, data)
+    assert all(len(who) == 1 for who in pages(server).values())
+    assert (data / "logs" / f"{SPIDER}.{socket.gethostname()}.log").exists()
