@@ -147,6 +147,9 @@ class DiscourseWalk:
             meta["discourse_resume_after"] = known.last_page if known else None
         url = topic_json_url(site_root(thread.url), thread.thread_id)
         meta["handle_httpstatus_list"] = [403]
+        # The topic's answer is its index (which posts exist now), as a listing page is a forum's: never
+        # taken from the cache, where an earlier, interrupted run may have left a shorter stream.
+        meta[REFETCH] = not spider.offline
         return decision, request.replace(url=spider.rebase(url), callback=self.parse_topic, meta=meta)
 
     # --- topics -----------------------------------------------------------------------------------
@@ -180,7 +183,7 @@ class DiscourseWalk:
             category = self.categories.get(page.forum_id)
             topic = {"thread_id": page.thread_id, "title": page.title, "thread_url": records.thread_url,
                      "forum_id": page.forum_id, "forum_path": list(category.path) if category else [],
-                     "chunk": chunk, "covered": 0,
+                     "chunk": chunk, "covered": 0, "resumed": response.meta.get("discourse_resume_after") is not None,
                      "pending": self._pending(stream, set(answered), response.meta.get("discourse_resume_after"))}
         else:
             topic = dict(topic)
@@ -227,7 +230,9 @@ class DiscourseWalk:
             yield self._request(
                 posts_json_url(site_root(spider.unbase(response.url)), page.thread_id, next_ids), self.parse_topic,
                 THREAD_PRIORITY, {"discourse_topic": {**topic, "pending": rest}, "discourse_requested": next_ids,
-                                  "discourse_numbers": numbers, "listed_thread": listed, "thread_damaged": damaged})
+                                  "discourse_numbers": numbers, "listed_thread": listed, "thread_damaged": damaged,
+                                  # a resumed topic's chunks start at a stored post that may have been edited
+                                  REFETCH: topic["resumed"] and not spider.offline})
 
     @staticmethod
     def _pending(stream: list[int], got: set[int], resume_after: int | None) -> list[int]:

@@ -314,7 +314,7 @@ class DiscourseForumSite(SyntheticSite):
 
     def _crawler_post(self, t: Thread, p: Post) -> str:
         name = p.author or p.guest_name
-        return ('<div id="post_{n}" itemprop="comment" itemscope itemtype="http://schema.org/Comment" '
+        return (f'<div id="post_{p.position}" itemprop="comment" itemscope itemtype="http://schema.org/Comment" '
                 'class="topic-body crawler-post"><div class="crawler-post-meta"><span class="creator" itemprop="author" '
                 f'itemscope itemtype="http://schema.org/Person"><a itemprop="url" href="{self.host}/u/{name}">'
                 f'<span itemprop="name">{escape(name)}</span></a> ({escape(name.title())})</span>'
@@ -322,8 +322,9 @@ class DiscourseForumSite(SyntheticSite):
                 f'class="post-time">{p.posted_at:%B %-d, %Y, %-I:%M%p}</time>'
                 f'<meta itemprop="dateModified" content="{_iso(p.edited_at or p.posted_at)}">'
                 f'<span itemprop="position">#{p.position}</span></span></div>'
-                f'<div class="post" itemprop="text">{self.cooked(p)}</div></div>').replace("{n}", str(p.position))
+                f'<div class="post" itemprop="text">{self.cooked(p)}</div></div>')
 
+    def home_page(self, login: bool = False) -> str:
         body = ('<div class="login-welcome"><h1>Welcome to MX-5 Owners Club</h1><p>This is a private forum: '
                 'log in to see it.</p></div>') if login else "".join(
             f'<li><a href="{self.host}/c/{self.slug_path(c)}/{c.forum_id}">{escape(c.title)}</a></li>'
