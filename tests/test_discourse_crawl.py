@@ -159,6 +159,15 @@ def test_reparse_of_the_cached_json_gives_the_same_posts(clean_crawl, tmp_path):
     assert rebuilt == crawled and len(rebuilt) == len(server.ground_truth())
 
 
+def test_offline_replay_from_the_http_cache_reproduces_the_dataset(clean_crawl, tmp_path):
+    server, data, _ = clean_crawl  # the server is stopped: every answer must come from the cache
+    scrapy_crawl("mx5oc", server.base_url + "/", tmp_path,
+                 {"HTTPCACHE_DIR": str(data / "httpcache"), "HTTPCACHE_IGNORE_MISSING": "True"})
+    columns = ["post_id", "content_hash", "forum_path", "thread_title", "quotes"]
+    assert sorted(dataset_rows(tmp_path, columns), key=lambda r: r["post_id"]) == sorted(
+        dataset_rows(data, columns), key=lambda r: r["post_id"])
+
+
 def test_clean_crawl_is_polite(clean_crawl):
     server, _, _ = clean_crawl
     assert server.requests[0].path == "/robots.txt"
