@@ -18,6 +18,8 @@ recorded resume point only ever moves forward.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import scrapy
 
 from miata_spiders.blocking import CLOSE_REASON, Block, BlockWatch, stop_crawl
@@ -122,8 +124,6 @@ class DiscourseWalk:
                 yield request
         stop = spider._listing_walk_may_stop(listing, decisions)
         if spider.state_store is not None and listing.forum_id:
-            from datetime import datetime, timezone
-
             spider.state_store.record_listing_page(
                 listing.forum_id, listing.page, spider.unbase(response.url),
                 [t.thread_id for t in listing.threads if not t.sticky], is_last=listing.next_page is None,
