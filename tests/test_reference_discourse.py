@@ -10,7 +10,6 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-
 from tests.support.crawl import ROOT
 from tests.support.reference import REFERENCE, needs_reference
 
