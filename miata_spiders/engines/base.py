@@ -356,6 +356,27 @@ def quote_children(body, blocks: list) -> dict:
     return children
 
 
+def descendants_by_tag(node) -> dict:
+    """``node``'s descendants (not ``node`` itself) grouped by tag, each group in document order, comments
+    under ``etree.Comment``: one walk of a post (lxml's iterator, in C) from which a reader answers its
+    ``.//tag[...]`` queries in Python instead of one XPath walk of the post per query."""
+    found: dict = {}
+    elements = node.iter()
+    next(elements)
+    for element in elements:
+        group = found.get(element.tag)
+        if group is None:
+            found[element.tag] = [element]
+        else:
+            group.append(element)
+    return found
+
+
+def in_document_order(elements: list) -> list:
+    """``elements`` (of one tree, no repeats) in document order, as an XPath union returns them."""
+    return sorted(elements, key=document_position) if len(elements) > 1 else elements
+
+
 def document_position(element) -> list[int]:
     """A sort key that puts elements of one tree in document order (an XPath union's order): the
     child index of each ancestor on the way down from the root."""

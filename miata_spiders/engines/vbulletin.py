@@ -21,6 +21,8 @@ from collections import Counter
 from datetime import timedelta, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from lxml import etree
+
 from miata_spiders.dates import FOOTER_LEADS, DateResolver, offset_from_footer
 from miata_spiders.engines.base import (
     ForumEngine,
@@ -30,10 +32,12 @@ from miata_spiders.engines.base import (
     canonical_link,
     classes,
     clean_query,
+    descendants_by_tag,
     document_position,
     first,
     has_class,
     id_is,
+    in_document_order,
     machine_time,
     module_operations,
     quote_children,
@@ -123,6 +127,8 @@ _EDIT_NOTES = xpath(".//em | .//blockquote[contains(@class, 'lastedited')]"
 _SIGNATURES = xpath(".//comment()[normalize-space(.)='sig']/following-sibling::*[1]"
                     " | .//div[contains(@class, 'signature')] | .//blockquote[contains(@class, 'signature')]")
 _ATTACHMENT_BOXES = xpath(".//fieldset[legend] | .//div[contains(@class, 'attachments')]")
+# The queries above from _POSTCOUNTER on are answered from one walk of the post (``_PostParts``); they stay as
+# the definition of what each answer is, and tests/test_vbulletin_post_walks.py holds the two together.
 _QUOTE_CONTAINER = xpath(f"./div[{has_class('bbcode_quote')}]/div[{has_class('quote_container')}]")
 _TABLE_CELL = xpath("(./tr/td | ./tbody/tr/td)[1]")
 
@@ -331,6 +337,77 @@ def _title(root, queries) -> str | None:
 
 # --- posts -----------------------------------------------------------------------------------------
 
+def _class_has(element, part: str) -> bool:
+    return part in (element.get("class") or "")
+
+
+class _PostParts:
+    """A post's descendants by tag, from one walk, and the per-post queries answered from them (each
+    named after the XPath it answers, same elements, same order). ``scope`` narrows a query to a part of
+    the post (vBulletin 3's ``td_post_{id}``)."""
+
+    __slots__ = ("node", "tags")
+
+    def __init__(self, node):
+        self.node = node
+        self.tags = descendants_by_tag(node)
+
+    def _all(self, tag: str) -> list:
+        return self.tags.get(tag, [])
+
+    def _within(self, elements: list, scope) -> list:
+        if scope is None or scope is self.node:
+            return elements
+        kept = []
+        for element in elements:
+            parent = element.getparent()
+            while parent is not None and parent is not scope and parent is not self.node:
+                parent = parent.getparent()
+            if parent is scope:
+                kept.append(element)
+        return kept
+
+    def postcounters(self) -> list:  # _POSTCOUNTER
+        return [a for a in self._all("a") if _class_has(a, "postcounter") and "postcounter" in classes(a)]
+
+    def permalinks(self) -> list:  # _PERMALINK
+        return [a for a in self._all("a") if a.get("title") == "Link to this Post" and a.get("href") is not None]
+
+    def status_date_holders(self) -> list:  # _STATUS_DATE_HOLDER
+        holders = []
+        for comment in self._all(etree.Comment):
+            text = comment.text or ""
+            if "status icon and date" in text and "/ status" not in text:
+                parent = comment.getparent()
+                if parent is not None and parent not in holders:
+                    holders.append(parent)
+        return in_document_order(holders)
+
+    def date_spans(self) -> list:  # _DATE_SPANS
+        return [span for span in self._all("span") if _class_has(span, "date")]
+
+    def edit_notes(self, scope) -> list:  # _EDIT_NOTES
+        found = self._all("em") + [q for q in self._all("blockquote") if _class_has(q, "lastedited")]
+        found += [d for d in self._all("div") if _class_has(d, "lastedited") or _class_has(d, "editnote")]
+        return in_document_order(self._within(found, scope))
+
+    def signatures(self) -> list:  # _SIGNATURES
+        found = []
+        for comment in self._all(etree.Comment):
+            if (comment.text or "").strip(" \t\r\n") == "sig":
+                following = next((el for el in comment.itersiblings() if isinstance(el.tag, str)), None)
+                if following is not None and following not in found:
+                    found.append(following)
+        for tag in ("div", "blockquote"):
+            found += [el for el in self._all(tag) if _class_has(el, "signature") and el not in found]
+        return in_document_order(found)
+
+    def attachment_boxes(self, scope) -> list:  # _ATTACHMENT_BOXES
+        found = [box for box in self._all("fieldset") if any(child.tag == "legend" for child in box)]
+        found += [div for div in self._all("div") if _class_has(div, "attachments")]
+        return in_document_order(self._within(found, scope))
+
+
 class VBulletinFields(PostFields):
     """One vBulletin post, from its own ``post{id}`` / ``post_{id}`` container.
 
@@ -393,6 +470,9 @@ class VBulletinFields(PostFields):
     def own(self, node, found):
         return next((el for el in found if self.owned(el, node)), None)
 
+    def parts(self, node) -> _PostParts:
+        return self.memo(node, "parts", lambda: _PostParts(node))
+
     # fields -----------------------------------------------------------------------------------------
     def post_id(self, node) -> str | None:
         return self.pid(node)
@@ -433,10 +513,11 @@ class VBulletinFields(PostFields):
                 if exact is not None:
                     return exact, element.get("datetime") or text_of(element) or None
         candidates = []
-        holder = self.own(node, _STATUS_DATE_HOLDER(node)) if self.status_dates else None
+        parts = self.parts(node)
+        holder = self.own(node, parts.status_date_holders()) if self.status_dates else None
         if holder is not None:
             candidates.append(" ".join(" ".join(_DATE_IN_HOLDER(holder)).split()))
-        candidates += [text_of(span) for span in _DATE_SPANS(node) if self.owned(span, node)]
+        candidates += [text_of(span) for span in parts.date_spans() if self.owned(span, node)]
         for text in candidates:
             parsed = self.dates.parse(text) if text else None
             if parsed is not None:
@@ -487,13 +568,13 @@ class VBulletinFields(PostFields):
 
     def counter(self, node):
         """vBulletin 4's "#N" permalink (``a.postcounter``)."""
-        return self.memo(node, "counter", lambda: self.own(node, _POSTCOUNTER(node)))
+        return self.memo(node, "counter", lambda: self.own(node, self.parts(node).postcounters()))
 
     def url(self, node) -> str | None:
         """The thread-anchored permalink ("Link to this Post") before the short postcount link
         (vBulletin 3: showpost.php?p=N&postcount=K); vBulletin 4's postcount anchor has no href, its
         "#N" link (a.postcounter) is the permalink."""
-        permalink = self.own(node, _PERMALINK(node)) if self.permalinks else None
+        permalink = self.own(node, self.parts(node).permalinks()) if self.permalinks else None
         href = permalink.get("href") if permalink is not None else None
         if not href:
             count = self.by_id(node, "postcount")
@@ -602,7 +683,7 @@ class VBulletinFields(PostFields):
 
     def images(self, node, body, skip) -> list[str]:
         images = image_urls(body, self.base_url, skip | self.foreign(body))
-        for box in _ATTACHMENT_BOXES(self._scope(node)):
+        for box in self.parts(node).attachment_boxes(self._scope(node)):
             if not self.owned(box, node):
                 continue
             # Not attachments: the file-type icon (images/attach/pdf.gif) beside each "Attached Files"
@@ -612,7 +693,7 @@ class VBulletinFields(PostFields):
         return unique(images)
 
     def edit(self, node, author: str | None):
-        for note in _EDIT_NOTES(self._scope(node)):
+        for note in self.parts(node).edit_notes(self._scope(node)):
             if not self.owned(note, node):
                 continue
             match = _EDITED.search(text_of(note))
@@ -621,7 +702,7 @@ class VBulletinFields(PostFields):
         return None, None
 
     def _signature_element(self, node):
-        return self.memo(node, "signature", lambda: self.own(node, _SIGNATURES(node)) if self.signatures else None)
+        return self.memo(node, "signature", lambda: self.own(node, self.parts(node).signatures()) if self.signatures else None)
 
     def signature(self, node) -> str | None:
         sig = self._signature_element(node)
