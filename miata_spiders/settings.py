@@ -47,6 +47,8 @@ MIATA_REDIS_LEASE_SECONDS = 60.0
 # A finished shared crawl stays finished this long: a worker started late exits instead of seeding
 # the next crawl (cron starting N workers a few minutes apart).
 MIATA_REDIS_FINISHED_TTL = 600.0
+# How long a worker waits for an unreachable Redis (restarting) before a post it cannot dedupe is an error.
+MIATA_REDIS_WAIT_SECONDS = 300.0
 # One request budget (CONCURRENT_REQUESTS_PER_DOMAIN, DOWNLOAD_DELAY/AutoThrottle) for all workers.
 # False: every worker keeps its own budget (N workers, N times the load on the forum).
 MIATA_REDIS_SHARED_BUDGET = True

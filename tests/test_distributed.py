@@ -262,3 +262,26 @@ def test_two_crawl_all_workers_split_the_forum(tmp_path):
     assert_exactly_the_ground_truth(server, data)
     assert all(len(who) == 1 for who in pages(server).values())
     assert (data / "logs" / f"{SPIDER}.{socket.gethostname()}.log").exists()
+
+
+def test_redis_restarted_mid_crawl_with_its_default_persistence_loses_nothing(tmp_path):
+    """Redis goes down for a second and comes back from the snapshot it wrote on shutdown: the workers
+    wait for it and carry on; the crawl ends with every post once."""
+    server = ForumServer(RENDERER.site_factory(SyntheticForum(SHAPE)),
+                         faults=[FaultRule(r".", "slow", times=10**9, delay=0.02)])
+    server.start()
+    data = tmp_path / "data"
+    try:
+        with RedisServer(tmp_path / "redis", persistence=True) as redis:
+            workers = [start_worker(f"worker-{n}", server, data, redis) for n in range(2)]
+            deadline = time.monotonic() + 120
+            while sum(r.status == 200 for r in server.requests) < 30:
+                assert all(w.poll() is None for w in workers), "the crawl finished before the restart"
+                assert time.monotonic() < deadline, "restart point never reached"
+                time.sleep(0.01)
+            redis.restart(down_seconds=1.0)
+            codes = [finish(w) for w in workers]
+    finally:
+        server.stop()
+    assert codes == [0, 0], [log_of(data, f"worker-{n}")[-3000:] for n in range(2)]
+    assert_exactly_the_ground_truth(server, data)

@@ -26,6 +26,7 @@ from collections import defaultdict
 from itemadapter import ItemAdapter
 from redis.exceptions import RedisError
 from scrapy.exceptions import DropItem
+from scrapy.utils.asyncio import sleep
 
 from pipelines.dataset import version_key
 from pipelines.dedupe import DedupePipeline
@@ -41,6 +42,10 @@ return 'mine'
 """
 
 
+class SharedDedupeUnavailable(RuntimeError):
+    """Redis could not be asked whether another worker writes this post."""
+
+
 class SharedDedupePipeline(DedupePipeline):
     def __init__(self, crawler):
         super().__init__(crawler)
@@ -50,7 +55,7 @@ class SharedDedupePipeline(DedupePipeline):
     def _scheduler(self):
         return self.crawler.engine._slot.scheduler
 
-    def process_item(self, item):
+    async def process_item(self, item):
         adapter = ItemAdapter(item)
         site = adapter.get("site") or self.crawler.spider.name
         content_hash = adapter.get("content_hash") or ""
@@ -59,12 +64,21 @@ class SharedDedupePipeline(DedupePipeline):
         if self._claim is None:
             self._claim = scheduler.server.register_script(_CLAIM)
         keys = scheduler.keys
-        try:
-            verdict = self._claim(keys=[keys.versions, keys.claims],
-                                  args=[version, scheduler.worker_id, keys.worker_prefix]).decode()
-        except RedisError as error:
-            # Not written: its page is not recorded either (the item errs), and is fetched again.
-            raise DropItem(f"post {site}/{adapter['post_id']} not stored: Redis unreachable ({error})") from error
+        waited = 0.0
+        while True:
+            try:
+                verdict = self._claim(keys=[keys.versions, keys.claims],
+                                      args=[version, scheduler.worker_id, keys.worker_prefix]).decode()
+                break
+            except RedisError as error:
+                # Redis restarting: wait for it (this item only; the engine backs off behind it). After
+                # MIATA_REDIS_WAIT_SECONDS an error, not a drop: the post's page is then not recorded in the
+                # crawl state (pipelines/progress.py) and the next run fetches it again.
+                if waited >= self.crawler.settings.getfloat("MIATA_REDIS_WAIT_SECONDS", 300.0):
+                    raise SharedDedupeUnavailable(
+                        f"post {site}/{adapter['post_id']} not stored: Redis unreachable ({error})") from error
+                await sleep(1.0)
+                waited += 1.0
         stats = self.crawler.stats
         if verdict == "durable":
             stats.inc_value("miata/dedupe/dropped_shared_durable")

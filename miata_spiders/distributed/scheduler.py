@@ -108,8 +108,8 @@ class LeasedScheduler(Scheduler):
         self._leased: dict[str, object] = {}  # lease -> request object the engine is working on
         self._awaiting: set[str] = set()  # handled, waiting for their posts to be durable
         self._ack_retry: set[str] = set()  # durable, but Redis was unreachable when acknowledging them
+        self._unpushed: list[tuple] = []  # (request, lease it replaces) Redis was unreachable for
         self._starved = False
-        self._failed: str | None = None  # set when a push failed: nothing is acknowledged any more
         self._trouble_logged = False
         self.crawler.signals.connect(self._durable, signal=part_committed)
         self.crawler.signals.connect(self._idle, signal=signals.spider_idle)  # after the spider's handler
@@ -149,23 +149,45 @@ class LeasedScheduler(Scheduler):
     # --- scheduling --------------------------------------------------------------------------
     def enqueue_request(self, request):
         lease = request.meta.pop(LEASE_META, None)
+        if self._unpushed:  # keep the order: Redis is (or just was) unreachable
+            self._unpushed.append((request, lease))
+            return True
         try:
-            if lease is not None:
-                # A retry, redirect or fresh re-fetch of a request this worker leased: it takes the
-                # lease's place in the frontier (and the dupefilter must not drop it).
-                self.queue.push(request, replaces=lease)
-                self._leased.pop(lease, None)
-                self.stats.inc_value("miata/redis/requeued")
-                return True
-            if request.meta.get("is_start_request"):
-                return self._seed(request)
-            if request.dont_filter and not self.server.sadd(self.keys.forced, self.df.request_fingerprint(request)):
-                self.stats.inc_value("miata/redis/forced_duplicates")
-                return False
-            return super().enqueue_request(request)
+            return self._enqueue(request, lease)
         except RedisError as error:
-            self._fail(f"cannot push {request.url} to the shared frontier: {error}")
+            # Redis is down (restarting?): keep the request here and push it when Redis is back. No
+            # lease of this worker is acknowledged before then (_ack), so a crash meanwhile loses nothing:
+            # the request that produced this one goes back to the frontier.
+            self._trouble(error)
+            self._unpushed.append((request, lease))
+            return True
+
+    def _enqueue(self, request, lease) -> bool:
+        if lease is not None:
+            # A retry, redirect or fresh re-fetch of a request this worker leased: it takes the
+            # lease's place in the frontier (and the dupefilter must not drop it).
+            self.queue.push(request, replaces=lease)
+            self._leased.pop(lease, None)
+            self.stats.inc_value("miata/redis/requeued")
+            return True
+        if request.meta.get("is_start_request"):
+            return self._seed(request)
+        if request.dont_filter and not self.server.sadd(self.keys.forced, self.df.request_fingerprint(request)):
+            self.stats.inc_value("miata/redis/forced_duplicates")
             return False
+        return super().enqueue_request(request)
+
+    def _push_unpushed(self) -> bool:
+        """Push what Redis could not take earlier, in order; True once nothing is left."""
+        while self._unpushed:
+            request, lease = self._unpushed[0]
+            try:
+                self._enqueue(request, lease)
+            except RedisError as error:
+                self._trouble(error)
+                return False
+            self._unpushed.pop(0)
+        return True
 
     def _seed(self, request) -> bool:
         crawl_id = f"{self.worker_id}@{uuid.uuid4().hex[:8]}"
@@ -178,7 +200,7 @@ class LeasedScheduler(Scheduler):
         return False
 
     def next_request(self):
-        if self._failed or stopping(self.crawler):
+        if stopping(self.crawler):
             return None
         try:
             request = super().next_request()  # LeasedQueue.pop: the lease id is in the request's meta
@@ -193,7 +215,7 @@ class LeasedScheduler(Scheduler):
     def has_pending_requests(self):
         # False lets the engine go idle: the spider's idle handlers (moved-thread stubs) run, then
         # _idle() decides with the other workers whether the crawl is over.
-        if self._leased or self._awaiting:
+        if self._leased or self._awaiting or self._unpushed:
             return True
         try:
             frontier, leases = self.queue.pending()
@@ -204,7 +226,7 @@ class LeasedScheduler(Scheduler):
 
     def _idle(self) -> None:
         """spider_idle, after the spider's own handlers: close only when the whole crawl is over."""
-        if self._failed or stopping(self.crawler):
+        if stopping(self.crawler):
             return
         try:
             end = self.queue.finish_check(self.finished_ttl)
@@ -236,11 +258,13 @@ class LeasedScheduler(Scheduler):
             if request not in slot.inprogress:
                 del self._leased[lease]
                 self._handled(lease)
+        if self._unpushed:
+            self._push_unpushed()
         if self._starved:
             slot.nextcall.schedule()
 
     def _handled(self, lease: str) -> None:
-        if self._failed or stopping(self.crawler):
+        if stopping(self.crawler):
             # Not acknowledged: its request may have been dropped unfetched by the stop.
             self._awaiting.add(lease)
             return
@@ -255,7 +279,10 @@ class LeasedScheduler(Scheduler):
             self._ack(leases)
 
     def _ack(self, leases: list[str]) -> None:
-        if self._failed:
+        if not self._push_unpushed():
+            # A request some handled response produced is not in Redis yet: acknowledging that response
+            # first could lose it. Acknowledged at a later heartbeat.
+            self._ack_retry.update(leases)
             return
         try:
             acked = self.queue.ack(leases)
@@ -280,7 +307,7 @@ class LeasedScheduler(Scheduler):
             pipe.get(self.keys.stop)
             _, _, stop = pipe.execute()
             held = [*self._leased, *self._awaiting]
-            if held and not self._failed:
+            if held:
                 self.queue.renew(held)
         except RedisError as error:
             self._trouble(error)
@@ -299,14 +326,3 @@ class LeasedScheduler(Scheduler):
             logger.warning("Redis unreachable (%s): waiting for it; leases this worker holds are kept until they "
                            "expire", error)
         self.stats.inc_value("miata/redis/errors")
-
-    def _fail(self, message: str) -> None:
-        """A push failed: the request that produced it cannot be acknowledged, and we cannot tell which
-        one it was. Stop acknowledging anything and stop: every lease of this worker returns to the
-        frontier and is crawled again (dedupe drops what was written)."""
-        if self._failed:
-            return
-        self._failed = message
-        logger.error("%s; this worker stops (shutdown) and its requests return to the shared frontier", message)
-        self.stats.inc_value("miata/redis/errors")
-        stop_crawl(self.crawler, "shutdown")

@@ -33,10 +33,12 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, directory: Path, *extra_args: str):
+    def __init__(self, directory: Path, *extra_args: str, persistence: bool = False):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.extra_args = list(extra_args)
+        # persistence: Redis's default snapshots (and one on shutdown), as a packaged redis-server runs.
+        self.persistence = persistence
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -45,7 +47,8 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> "RedisServer":
-        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+        save = "3600 1 300 100 60 10000" if self.persistence else ""
+        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", save,
                 "--appendonly", "no", "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log"),
                 *self.extra_args]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -81,6 +84,12 @@ class RedisServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Stop (SIGTERM: with persistence, Redis snapshots on its way out) and start again on the same port."""
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
 
     def __enter__(self) -> "RedisServer":
         return self.start()
