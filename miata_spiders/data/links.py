@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from miata_spiders.data.source import DEFAULT_MEMORY_LIMIT
+
 # The host of a URL in DuckDB SQL, as urllib.parse.urlsplit(url).hostname gives it (lower case, no
 # user info or port), without a leading "www." so www.example.com and example.com count as one.
 DOMAIN_SQL = (r"nullif(regexp_replace(lower(regexp_extract({column}, "
@@ -37,6 +39,8 @@ def register(subparsers) -> None:
         p.add_argument("--all-versions", action="store_true",
                        help="every stored version of each post, not only the latest (adds content_hash, scraped_at)")
         p.add_argument("--force", action="store_true", help="overwrite --out (and nothing else)")
+        p.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT, metavar="SIZE",
+                       help="DuckDB's working memory, e.g. 1GB; the rest spills to a temp dir (default: %(default)s)")
         p.add_argument("--skip-bad", action="store_true", help="skip damaged parts (named on stderr) instead of stopping")
         if kind == "images":
             from miata_spiders.data.downloads import add_download_arguments
@@ -46,21 +50,29 @@ def register(subparsers) -> None:
 
 
 def url_table_sql(column: str, *, all_versions: bool = False) -> str:
-    """SELECT of one row per URL in ``column`` ("links" or "images") of each post, in a stable order."""
-    source_view = "posts" if all_versions else "latest_posts"
+    """SELECT of one row per URL in ``column`` ("links" or "images") of each post, in a stable order.
+
+    The latest version is chosen over only the columns the table needs (not ``latest_posts``, whose
+    window would carry every post's text and HTML)."""
+    needed = f"site, source, post_id, thread_id, thread_title, forum_path, author, posted_at, url, {column}"
     extra = ", content_hash, scraped_at" if all_versions else ""
+    versions = (f"SELECT {needed}{extra} FROM posts" if all_versions else
+                f"SELECT {needed} FROM posts QUALIFY row_number() OVER "
+                f"(PARTITION BY site, post_id ORDER BY scraped_at DESC, content_hash DESC) = 1")
     return f"""
+        WITH versions AS ({versions})
         SELECT target AS url, {DOMAIN_SQL.format(column='target')} AS domain, site, source, post_id, thread_id,
                thread_title, array_to_string(forum_path, ' > ') AS forum, author, posted_at, post_url, ordinal{extra}
         FROM (
             SELECT unnest(p.{column}) AS target, generate_subscripts(p.{column}, 1) AS ordinal, p.url AS post_url,
                    p.site, p.source, p.post_id, p.thread_id, p.thread_title, p.forum_path, p.author, p.posted_at{extra}
-            FROM {source_view} AS p WHERE len(p.{column}) > 0)
+            FROM versions AS p WHERE len(p.{column}) > 0)
         ORDER BY site, thread_id, posted_at NULLS LAST, post_id, ordinal{', scraped_at' if all_versions else ''}"""
 
 
 def cmd_url_table(args) -> int:
-    from miata_spiders.data.source import DataError, check_output, connect, find_parts, progress_bar, resolve_data_dir
+    from miata_spiders.data.source import (DataError, bound_memory, check_output, connect, find_parts, progress_bar,
+                                           resolve_data_dir)
 
     started = time.perf_counter()
     command = f"miata data {args.column}"
@@ -74,7 +86,7 @@ def cmd_url_table(args) -> int:
 
             check_download_dir(Path(download_dir))
         parts = find_parts(resolve_data_dir(args.data_dir), args.site, skip_bad=args.skip_bad)
-        con = connect(parts)
+        con = bound_memory(connect(parts), args.memory_limit)
         with progress_bar(desc=args.column, unit=" urls") as bar:
             rows, urls = write_table(con, url_table_sql(args.column, all_versions=args.all_versions), out,
                                      on_batch=bar.update)

@@ -123,3 +123,25 @@ def progress_bar(**kwargs):
     from tqdm import tqdm
 
     return tqdm(disable=None, dynamic_ncols=True, **kwargs)
+
+
+# DuckDB's own default is 80% of the machine's memory; a command that aggregates the whole dataset keeps
+# to this and spills the rest (the latest-version window, large GROUP BYs) to a temporary directory.
+DEFAULT_MEMORY_LIMIT = "256MB"
+
+
+def bound_memory(con, limit: str = DEFAULT_MEMORY_LIMIT):
+    """Cap DuckDB's memory on ``con`` at ``limit``; what does not fit spills under the system temp dir
+    (DuckDB removes its files when the connection closes)."""
+    import tempfile
+
+    import duckdb
+
+    try:
+        con.execute("SET memory_limit = ?", [limit])
+    except duckdb.Error as exc:
+        raise DataError(f"memory limit {limit!r} not understood (e.g. 256MB, 2GB): {exc}") from None
+    con.execute("SET temp_directory = ?", [str(Path(tempfile.gettempdir()) / f"miata-duckdb-{os.getpid()}")])
+    # Output order comes from each query's ORDER BY; without this DuckDB buffers to keep scan order.
+    con.execute("SET preserve_insertion_order = false")
+    return con

@@ -20,18 +20,19 @@ from datetime import date, datetime
 from pathlib import Path
 
 from miata_spiders.data.links import DOMAIN_SQL
-from miata_spiders.data.source import DataError, check_output, connect, find_parts, progress_bar, resolve_data_dir
+from miata_spiders.data.source import (DEFAULT_MEMORY_LIMIT, DataError, bound_memory, check_output, connect,
+                                       find_parts, progress_bar, resolve_data_dir)
 
 # Fields whose coverage is reported: each is filled in for every post of every source when the parser
 # reads the page right (page, author_id and the Reddit-only columns are legitimately null somewhere).
 COVERAGE_FIELDS = {
     "author": "author IS NOT NULL",
     "posted_at": "posted_at IS NOT NULL",
-    "body_text": "coalesce(length(trim(body_text)), 0) > 0",
+    "body_text": "has_text",
     "position": "position IS NOT NULL",
-    "thread_title": "thread_title IS NOT NULL",
+    "thread_title": "has_title",
     "forum_path": "coalesce(len(forum_path), 0) > 0",
-    "url": "url IS NOT NULL",
+    "url": "has_url",
 }
 TOP = 10  # rows of each "top" list
 
@@ -45,6 +46,8 @@ def register(subparsers) -> None:
     p.add_argument("--plot", metavar="FILE.png", help="also draw posts per month, top forums and field coverage")
     p.add_argument("--top", type=int, default=TOP, help="rows of each top list (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="overwrite the --plot file")
+    p.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT, metavar="SIZE",
+                   help="DuckDB's working memory, e.g. 1GB; the rest spills to a temp dir (default: %(default)s)")
     p.add_argument("--skip-bad", action="store_true", help="skip damaged parts (named on stderr) instead of stopping")
     p.set_defaults(func=cmd_stats)
 
@@ -56,7 +59,7 @@ def cmd_stats(args) -> int:
         if plot_path is not None and plot_path.suffix.lower() != ".png":
             raise DataError(f"--plot writes a PNG: give a file name ending in .png, not {plot_path.name}")
         parts = find_parts(resolve_data_dir(args.data_dir), args.site, skip_bad=args.skip_bad)
-        figures = compute_stats(parts, top=args.top)
+        figures = compute_stats(parts, top=args.top, memory_limit=args.memory_limit)
     except DataError as exc:
         print(f"miata data stats: {exc}", file=sys.stderr)
         return 2
@@ -77,13 +80,16 @@ def cmd_stats(args) -> int:
 
 # --- Computing ------------------------------------------------------------------------------------
 
-def compute_stats(parts, *, top: int = TOP) -> dict:
+def compute_stats(parts, *, top: int = TOP, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> dict:
     """Every figure of the report, as plain JSON-able values. One query per group of figures."""
-    con = connect(parts)
-    # Only the columns the figures need, so the latest-version window never carries bodies and HTML.
-    con.execute("""CREATE TEMP VIEW latest AS
-        SELECT source, site, post_id, thread_id, thread_title, forum_path, position, author, posted_at,
-               is_deleted, body_text, url, images, links, quotes
+    con = bound_memory(connect(parts), memory_limit)
+    # The latest version of each post, computed once (every figure below reads it) and slim: the text as
+    # a hash and a flag, the quotes as a count, so the window never carries bodies, HTML or quoted text.
+    con.execute("""CREATE TEMP TABLE latest AS
+        SELECT source, site, post_id, thread_id, forum_path, position, author, posted_at,
+               is_deleted, hash(body_text) AS text_hash, coalesce(length(trim(body_text)), 0) > 0 AS has_text,
+               thread_title IS NOT NULL AS has_title, url IS NOT NULL AS has_url, images, links,
+               len(quotes) AS quote_count
         FROM posts
         QUALIFY row_number() OVER (PARTITION BY site, post_id ORDER BY scraped_at DESC, content_hash DESC) = 1""")
     steps = [
@@ -118,8 +124,8 @@ def _site_figures(con, figures: dict, top: int) -> None:
         SELECT source, site, count(*) AS posts, count(DISTINCT thread_id) AS threads,
                count(DISTINCT author) AS authors, min(posted_at), max(posted_at),
                count(*) FILTER (WHERE is_deleted) AS deleted,
-               sum(len(images)), sum(len(links)), sum(len(quotes)),
-               count(*) FILTER (WHERE body_text IS NOT NULL) - count(DISTINCT body_text) AS duplicate_texts
+               sum(len(images)), sum(len(links)), sum(quote_count),
+               count(*) FILTER (WHERE has_text) - count(DISTINCT text_hash) FILTER (WHERE has_text) AS duplicate_texts
         FROM latest GROUP BY source, site ORDER BY source, site""")
     figures["sites"] = [
         {"source": source, "site": site, "posts": posts, "threads": threads, "authors": authors,
