@@ -337,10 +337,6 @@ def _title(root, queries) -> str | None:
 
 # --- posts -----------------------------------------------------------------------------------------
 
-def _class_has(element, part: str) -> bool:
-    return part in (element.get("class") or "")
-
-
 class _PostParts:
     """A post's descendants by tag, from one walk, and the per-post queries answered from them (each
     named after the XPath it answers, same elements, same order). ``scope`` narrows a query to a part of
@@ -351,6 +347,15 @@ class _PostParts:
     def __init__(self, node):
         self.node = node
         self.tags = descendants_by_tag(node)
+
+    def _with_class(self, tag: str, *parts: str) -> list:
+        """Descendants ``tag`` whose class attribute contains one of ``parts`` (XPath ``contains(@class, …)``)."""
+        found = []
+        for element in self.tags.get(tag, ()):
+            names = element.get("class")
+            if names and any(part in names for part in parts):
+                found.append(element)
+        return found
 
     def _all(self, tag: str) -> list:
         return self.tags.get(tag, [])
@@ -368,7 +373,7 @@ class _PostParts:
         return kept
 
     def postcounters(self) -> list:  # _POSTCOUNTER
-        return [a for a in self._all("a") if _class_has(a, "postcounter") and "postcounter" in classes(a)]
+        return [a for a in self._with_class("a", "postcounter") if "postcounter" in classes(a)]
 
     def permalinks(self) -> list:  # _PERMALINK
         return [a for a in self._all("a") if a.get("title") == "Link to this Post" and a.get("href") is not None]
@@ -384,11 +389,11 @@ class _PostParts:
         return in_document_order(holders)
 
     def date_spans(self) -> list:  # _DATE_SPANS
-        return [span for span in self._all("span") if _class_has(span, "date")]
+        return self._with_class("span", "date")
 
     def edit_notes(self, scope) -> list:  # _EDIT_NOTES
-        found = self._all("em") + [q for q in self._all("blockquote") if _class_has(q, "lastedited")]
-        found += [d for d in self._all("div") if _class_has(d, "lastedited") or _class_has(d, "editnote")]
+        found = self._all("em") + self._with_class("blockquote", "lastedited")
+        found += self._with_class("div", "lastedited", "editnote")
         return in_document_order(self._within(found, scope))
 
     def signatures(self) -> list:  # _SIGNATURES
@@ -399,12 +404,12 @@ class _PostParts:
                 if following is not None and following not in found:
                     found.append(following)
         for tag in ("div", "blockquote"):
-            found += [el for el in self._all(tag) if _class_has(el, "signature") and el not in found]
+            found += [el for el in self._with_class(tag, "signature") if el not in found]
         return in_document_order(found)
 
     def attachment_boxes(self, scope) -> list:  # _ATTACHMENT_BOXES
         found = [box for box in self._all("fieldset") if any(child.tag == "legend" for child in box)]
-        found += [div for div in self._all("div") if _class_has(div, "attachments")]
+        found += self._with_class("div", "attachments")
         return in_document_order(self._within(found, scope))
 
 
