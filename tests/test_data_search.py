@@ -47,7 +47,7 @@ def test_reddit_reply_found_with_its_thread_and_url(indexed):
     assert hit["post_id"] == "t1_c002" and hit["author"] == "turbo_tom"
     assert hit["thread_title"] == "BEGi turbo on a 99: boost creep above 6k"
     assert hit["url"] == "https://www.reddit.com/r/Miata/comments/m1a001/begi_turbo_on_a_99_boost_creep_above_6k/c002/"
-    assert hit["snippet"] == "Did that, [creep] is [gone]. Thanks!"
+    assert hit["snippet"] == "Did that, [creep] is [gone]. Thanks"
 
 
 def test_best_match_first(indexed):
@@ -63,7 +63,7 @@ def test_search_prints_title_author_date_url(indexed, capsys):
     assert lines[0] == "1. BEGi turbo on a 99: boost creep above 6k"
     assert lines[1].startswith("   turbo_tom · 20") and lines[1].endswith(
         " · reddit · https://www.reddit.com/r/Miata/comments/m1a001/begi_turbo_on_a_99_boost_creep_above_6k/c002/")
-    assert lines[2] == "   Did that, [creep] is [gone]. Thanks!"
+    assert lines[2] == "   Did that, [creep] is [gone]. Thanks"
     assert lines[3].startswith("search: 1 posts for 'creep gone' in ")
     assert main(["data", "search", "creep gone", "--json", "--data-dir", str(indexed)]) == 0
     assert json.loads(capsys.readouterr().out)["post_id"] == "t1_c002"
@@ -78,6 +78,8 @@ def test_index_reads_only_new_parts_and_keeps_the_latest_version(sample_dataset,
 
     # A new version of post 100000001 and a new post arrive in one new part.
     old = stored_rows(data_dir, SITE, "post_id = '100000001'")[0]
+    old_words = " ".join(old["body_text"].split()[:6])
+    assert "100000001" in {h["post_id"] for h in search(data_dir, old_words, limit=1000)}
     later = old["scraped_at"].replace(year=old["scraped_at"].year + 1)
     add_posts(data_dir, SITE, [
         {**old, "body_text": "Rewritten: the flux capacitor needed a new fuse.", "scraped_at": later},
@@ -86,9 +88,11 @@ def test_index_reads_only_new_parts_and_keeps_the_latest_version(sample_dataset,
     assert main(["data", "index", "--data-dir", str(data_dir)]) == 0
     assert "read 1 new parts (2 rows)" in capsys.readouterr().out
     assert {h["post_id"] for h in search(data_dir, "flux capacitor")} == {"100000001", "100000099"}
-    with sqlite3.connect(index_path(data_dir)) as con:
-        assert con.execute("SELECT count(*), count(DISTINCT site || post_id) FROM docs").fetchone() == (518, 518)
-        assert con.execute("SELECT body FROM docs WHERE post_id = '100000001'").fetchone()[0].startswith("Rewritten")
+    [hit] = search(data_dir, "rewritten fuse")
+    assert hit["post_id"] == "100000001" and hit["snippet"] == "[Rewritten]: the flux capacitor needed a new [fuse]"
+    assert "100000001" not in {h["post_id"] for h in search(data_dir, old_words, limit=1000)}  # the old version is gone
+    with sqlite3.connect(index_path(data_dir) / "search.sqlite3") as con:
+        assert con.execute("SELECT count(*), count(DISTINCT site || post_id) FROM versions").fetchone() == (518, 518)
 
     # compact rewrites every part: the index reads them again and changes nothing.
     assert main(["data", "compact", "--data-dir", str(data_dir), "--site", SITE]) == 0

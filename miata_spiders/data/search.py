@@ -1,12 +1,14 @@
 """``miata data search`` and ``miata data index``: BM25 full-text search over the latest version of every post.
 
-The index is SQLite FTS5 (the standard library's sqlite3; no server, no model), chosen over tantivy by
-the measurement in docs/benchmarks.md. It lives at ``DATA_DIR/index/search.sqlite3`` and is refreshed
-incrementally: it records which parts it has read (path, size, modification time) and reads only new
-ones. A post's row is replaced when a newer version arrives (later ``scraped_at``, the order
-``latest_posts`` uses), so the index always holds the latest version, even after ``compact`` rewrote
-the parts (the rewritten parts are read again, and their rows, no newer than what is indexed, change
-nothing).
+The index is tantivy (a Rust search library with Python wheels; no server, no model), chosen over
+SQLite FTS5 by the measurement in docs/benchmarks.md: FTS5 scores every match of a query before it can
+sort them, so a common word over a million posts takes seconds, where tantivy's top-k search takes
+milliseconds. It lives in ``DATA_DIR/index/``: the tantivy index in ``tantivy/`` and its bookkeeping in
+``search.sqlite3`` (which parts have been read, by path, size and modification time; which version of
+each post is indexed). A refresh reads only new parts, and a post's document is replaced only by a
+newer version (later ``scraped_at``, the order ``latest_posts`` uses), so the index always holds the
+latest version, even after ``compact`` rewrote the parts (the rewritten parts are read again and,
+holding no newer version, change nothing).
 """
 
 from __future__ import annotations
@@ -22,41 +24,27 @@ from pathlib import Path
 from miata_spiders.data.source import DataError, find_parts, progress_bar, resolve_data_dir
 
 INDEX_DIR_NAME = "index"
-INDEX_FILE_NAME = "search.sqlite3"
+BOOKKEEPING_FILE_NAME = "search.sqlite3"
+TANTIVY_DIR_NAME = "tantivy"
 ROWS_PER_BATCH = 8192
-# bm25() column weights: (thread_title, body). The title is shared by every post of a thread, so it
-# counts for half: a post that says the words beats one that only sits under a title that does.
-BM25_WEIGHTS = (0.5, 1.0)
-SCHEMA_SQL = """
-CREATE TABLE IF NOT EXISTS parts (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, rows INTEGER);
-CREATE TABLE IF NOT EXISTS docs (
-    id INTEGER PRIMARY KEY, site TEXT NOT NULL, post_id TEXT NOT NULL, scraped_at TEXT NOT NULL,
-    content_hash TEXT NOT NULL, thread_id TEXT, thread_title TEXT, author TEXT, posted_at TEXT, url TEXT, body TEXT,
-    UNIQUE (site, post_id));
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-    thread_title, body, content = 'docs', content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2');
-CREATE TRIGGER IF NOT EXISTS docs_ai AFTER INSERT ON docs BEGIN
-    INSERT INTO docs_fts (rowid, thread_title, body) VALUES (new.id, new.thread_title, new.body);
-END;
-CREATE TRIGGER IF NOT EXISTS docs_au AFTER UPDATE ON docs BEGIN
-    INSERT INTO docs_fts (docs_fts, rowid, thread_title, body) VALUES ('delete', old.id, old.thread_title, old.body);
-    INSERT INTO docs_fts (rowid, thread_title, body) VALUES (new.id, new.thread_title, new.body);
-END;
+WRITER_HEAP_BYTES = 128 * 1024**2
+# The title is shared by every post of a thread, so it counts for half: a post that says the words
+# beats one that only sits under a title that does.
+FIELD_BOOSTS = {"thread_title": 0.5, "body": 1.0}
+SNIPPET_CHARS = 160
+BOOKKEEPING_SQL = """
+CREATE TABLE IF NOT EXISTS parts (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER);
+CREATE TABLE IF NOT EXISTS versions (site TEXT NOT NULL, post_id TEXT NOT NULL, scraped_at TEXT NOT NULL,
+    content_hash TEXT NOT NULL, PRIMARY KEY (site, post_id));
 """
-# A newer version replaces the stored one; an older or the same one (a part read again after compact) does not.
-UPSERT_SQL = """
-INSERT INTO docs (site, post_id, scraped_at, content_hash, thread_id, thread_title, author, posted_at, url, body)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (site, post_id) DO UPDATE SET
-    scraped_at = excluded.scraped_at, content_hash = excluded.content_hash, thread_id = excluded.thread_id,
-    thread_title = excluded.thread_title, author = excluded.author, posted_at = excluded.posted_at,
-    url = excluded.url, body = excluded.body
-WHERE (excluded.scraped_at, excluded.content_hash) > (docs.scraped_at, docs.content_hash)
-"""
+COLUMNS = ("site", "post_id", "scraped_at", "content_hash", "thread_id", "thread_title", "author", "posted_at", "url",
+           "body")
+HIT_KEYS = ("site", "post_id", "thread_id", "thread_title", "author", "posted_at", "url", "snippet", "score")
 
 
 def index_path(data_dir: Path) -> Path:
-    return Path(data_dir) / INDEX_DIR_NAME / INDEX_FILE_NAME
+    """The index directory of a dataset."""
+    return Path(data_dir) / INDEX_DIR_NAME
 
 
 def register(subparsers) -> None:
@@ -95,22 +83,41 @@ class Refresh:
                 f"{self.posts} posts indexed, {self.size / 1024**2:.1f} MB, {self.seconds:.1f}s ({path})")
 
 
-def open_index(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path)
-    con.executescript(SCHEMA_SQL)
-    return con
+def schema():
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    for name in ("key", "site", "post_id", "thread_id", "author", "posted_at", "url"):
+        builder.add_text_field(name, stored=name != "key", tokenizer_name="raw")
+    # en_stem: lowercase, Unicode words, English stemming (so "clutches" finds "clutch").
+    builder.add_text_field("thread_title", stored=True, tokenizer_name="en_stem")
+    builder.add_text_field("body", stored=True, tokenizer_name="en_stem")
+    return builder.build()
+
+
+def open_tantivy(directory: Path, *, create: bool):
+    import tantivy
+
+    if not create and not (directory.is_dir() and tantivy.Index.exists(str(directory))):
+        raise DataError(f"no search index at {directory.parent} (run `miata data index`)")
+    directory.mkdir(parents=True, exist_ok=True)
+    return tantivy.Index(schema(), path=str(directory))
 
 
 def refresh(data_dir: Path, *, rebuild: bool = False, skip_bad: bool = False) -> Refresh:
     """Bring the index up to date with the dataset's parts: read the new ones, forget the gone ones."""
+    import shutil
+
     started = time.monotonic()
     parts = find_parts(data_dir, skip_bad=skip_bad)
-    path = index_path(data_dir)
-    if rebuild and path.exists():
-        path.unlink()
-    con = open_index(path)
+    root = index_path(data_dir)
+    if rebuild and root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    index = open_tantivy(root / TANTIVY_DIR_NAME, create=True)
+    con = sqlite3.connect(root / BOOKKEEPING_FILE_NAME)
     try:
+        con.executescript(BOOKKEEPING_SQL)
         known = {row[0]: (row[1], row[2]) for row in con.execute("SELECT path, size, mtime_ns FROM parts")}
         current = {}
         for part in parts.files:
@@ -118,23 +125,32 @@ def refresh(data_dir: Path, *, rebuild: bool = False, skip_bad: bool = False) ->
             current[str(part.resolve())] = (part, stat.st_size, stat.st_mtime_ns)
         new = [(key, *value) for key, value in current.items() if known.get(key) != value[1:]]
         gone = [key for key in known if key not in current]
-        rows = _read_parts(con, [p for _, p, _, _ in new]) if new else 0
-        with con:
-            con.executemany("DELETE FROM parts WHERE path = ?", [(key,) for key in gone])
-            con.executemany("INSERT OR REPLACE INTO parts VALUES (?, ?, ?, NULL)",
-                            [(key, size, mtime) for key, _, size, mtime in new])
-        posts = con.execute("SELECT count(*) FROM docs").fetchone()[0]
+        rows = 0
         if new:
-            con.execute("INSERT INTO docs_fts (docs_fts) VALUES ('optimize')")
-            con.commit()
+            try:
+                writer = index.writer(WRITER_HEAP_BYTES)
+            except ValueError as exc:  # tantivy's lock: another `miata data index` is writing
+                raise DataError(f"the search index {root} is being refreshed by another process ({exc})") from None
+            rows = _read_parts(con, writer, [p for _, p, _, _ in new])
+            # tantivy first, then the bookkeeping: a crash in between reads these parts again next time,
+            # which replaces their documents by key (no duplicates).
+            writer.commit()
+            writer.wait_merging_threads()
+        con.executemany("DELETE FROM parts WHERE path = ?", [(key,) for key in gone])
+        con.executemany("INSERT OR REPLACE INTO parts VALUES (?, ?, ?)", [(key, size, mtime) for key, _, size, mtime in new])
+        con.commit()
+        posts = con.execute("SELECT count(*) FROM versions").fetchone()[0]
     finally:
         con.close()
-    return Refresh(len(new), len(gone), rows, posts, time.monotonic() - started, path.stat().st_size)
+    size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    return Refresh(len(new), len(gone), rows, posts, time.monotonic() - started, size)
 
 
-def _read_parts(con: sqlite3.Connection, files: list[Path]) -> int:
-    """Upsert the latest version of each post found in ``files``; returns the rows read."""
+def _read_parts(con: sqlite3.Connection, writer, files: list[Path]) -> int:
+    """Index the latest version of each post found in ``files`` where it is newer than the indexed one;
+    returns the rows read."""
     import duckdb
+    import tantivy
 
     duck = duckdb.connect()
     listing = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
@@ -150,44 +166,79 @@ def _read_parts(con: sqlite3.Connection, files: list[Path]) -> int:
         f"{url} AS url, CASE WHEN coalesce(is_deleted, false) THEN '' ELSE coalesce(body_text, '') END AS body "
         "FROM new_rows QUALIFY row_number() OVER (PARTITION BY site, post_id ORDER BY scraped_at DESC, "
         "content_hash DESC) = 1").to_arrow_reader(ROWS_PER_BATCH)
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS incoming (site TEXT, post_id TEXT, scraped_at TEXT, content_hash TEXT)")
     bar = progress_bar(total=total, unit="row", desc="index")
     try:
-        with con:
-            for batch in reader:
-                columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-                con.executemany(UPSERT_SQL, zip(*columns))
-                bar.update(batch.num_rows)
+        for batch in reader:
+            rows = {(r["site"], r["post_id"]): r for r in batch.to_pylist()}
+            con.execute("DELETE FROM incoming")
+            con.executemany("INSERT INTO incoming VALUES (?, ?, ?, ?)",
+                            [(r["site"], r["post_id"], r["scraped_at"], r["content_hash"]) for r in rows.values()])
+            newer = con.execute(
+                "SELECT i.site, i.post_id, v.post_id IS NOT NULL FROM incoming i LEFT JOIN versions v "
+                "ON v.site = i.site AND v.post_id = i.post_id "
+                "WHERE v.post_id IS NULL OR (i.scraped_at, i.content_hash) > (v.scraped_at, v.content_hash)").fetchall()
+            for site, post_id, replaces in newer:
+                row = rows[(site, post_id)]
+                key = f"{site}\x1f{post_id}"
+                if replaces:
+                    writer.delete_documents_by_term("key", key)
+                if row["body"]:  # a deleted post's latest version is no document: nothing to find
+                    writer.add_document(tantivy.Document(key=[key], **{
+                        name: [row[name]] for name in COLUMNS if name not in ("scraped_at", "content_hash")
+                        and row[name] is not None}))
+            con.executemany(
+                "INSERT INTO versions VALUES (?, ?, ?, ?) ON CONFLICT (site, post_id) DO UPDATE SET "
+                "scraped_at = excluded.scraped_at, content_hash = excluded.content_hash",
+                [(site, post_id, rows[(site, post_id)]["scraped_at"], rows[(site, post_id)]["content_hash"])
+                 for site, post_id, _ in newer])
+            bar.update(batch.num_rows)
     finally:
         bar.close()
     return total
 
 
-def fts_query(text: str, any_word: bool = False) -> str:
-    """The user's words as an FTS5 query: each one quoted (no FTS syntax errors from "-", ":" or "*")."""
+def fts_query(text: str, any_word: bool = False) -> list[str]:
+    """The user's words, each quoted for tantivy's query language (no syntax errors from "-", ":" or "*")."""
     words = re.findall(r"\w+", text, re.UNICODE)
     if not words:
         raise DataError(f"nothing to search for in {text!r}")
-    return (" OR " if any_word else " ").join(f'"{w}"' for w in words)
+    return [f'"{w}"' for w in words]
 
 
 def search(data_dir: Path, query: str, *, limit: int = 10, sites: list[str] | None = None,
            any_word: bool = False) -> list[dict]:
-    path = index_path(data_dir)
-    if not path.exists():
-        raise DataError(f"no search index at {path} (run `miata data index`)")
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        site_sql = f"AND docs.site IN ({', '.join('?' for _ in sites)})" if sites else ""
-        rows = con.execute(
-            "SELECT docs.site, docs.post_id, docs.thread_id, docs.thread_title, docs.author, docs.posted_at, docs.url, "
-            f"snippet(docs_fts, 1, '[', ']', ' ... ', 24), -bm25(docs_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) AS score "
-            "FROM docs_fts JOIN docs ON docs.id = docs_fts.rowid "
-            f"WHERE docs_fts MATCH ? {site_sql} ORDER BY score DESC LIMIT ?",
-            [fts_query(query, any_word), *(sites or []), limit]).fetchall()
-    finally:
-        con.close()
-    keys = ("site", "post_id", "thread_id", "thread_title", "author", "posted_at", "url", "snippet", "score")
-    return [dict(zip(keys, row)) for row in rows]
+    import tantivy
+
+    index = open_tantivy(index_path(data_dir) / TANTIVY_DIR_NAME, create=False)
+    words = fts_query(query, any_word)
+    text = " ".join(f"+{w}" for w in words) if not any_word else f"+({' '.join(words)})"
+    if sites:
+        text += " +(" + " ".join(f'site:"{site}"' for site in sites) + ")"
+    parsed = index.parse_query(text, ["thread_title", "body"], field_boosts=FIELD_BOOSTS)
+    searcher = index.searcher()
+    snippets = tantivy.SnippetGenerator.create(searcher, parsed, index.schema, "body")
+    snippets.set_max_num_chars(SNIPPET_CHARS)
+    hits = []
+    for score, address in searcher.search(parsed, limit).hits:
+        doc = searcher.doc(address)
+        stored = doc.to_dict()
+        values = {name: (stored.get(name) or [None])[0] for name in HIT_KEYS}
+        values["snippet"] = _marked(snippets.snippet_from_doc(doc))
+        values["score"] = round(score, 4)
+        hits.append(values)
+    return hits
+
+
+def _marked(snippet) -> str:
+    """A snippet with its matched words in [brackets] (tantivy gives byte ranges into the fragment)."""
+    fragment = snippet.fragment().encode()
+    out, at = [], 0
+    for span in snippet.highlighted():
+        out += [fragment[at:span.start], b"[", fragment[span.start:span.end], b"]"]
+        at = span.end
+    out.append(fragment[at:])
+    return " ".join(b"".join(out).decode(errors="replace").split())
 
 
 def cmd_index(args) -> int:
