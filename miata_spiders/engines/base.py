@@ -176,6 +176,11 @@ def canonical_link(root) -> str | None:
     return first(_CANONICAL_HREF(root))
 
 
+def head_next_link(root) -> str | None:
+    """The href of ``<link rel="next">`` in the page's head."""
+    return first(_NEXT_LINK_HREF(root))
+
+
 # libxml2's HTML parser only ever puts <head> directly under <html>: a direct path finds what "//head"
 # finds without a walk of the whole document (three of them per page).
 _BASE_HREF = xpath("/html/head/base/@href")

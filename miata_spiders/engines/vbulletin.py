@@ -36,6 +36,7 @@ from miata_spiders.engines.base import (
     document_position,
     first,
     has_class,
+    head_next_link,
     id_is,
     in_document_order,
     machine_time,
@@ -145,7 +146,6 @@ _FIRST_LINK = xpath(".//a[@href][not(starts-with(@href, 'javascript'))][not(@onc
 _VB4_CRUMBS = xpath("id('breadcrumb')//li[contains(@class, 'navbit')]/a"
                     " | id('breadcrumb')//li[contains(@class, 'navbit')]/span/a")
 _MB_PAGENEXT = xpath("id('mb_pagenext')/@href")
-_HEAD_NEXT = xpath("/html/head/link[@rel='next']/@href")
 _PAGE_CURRENT = xpath("id('mb_page_current')//text()")
 _PAGE_TOTAL = xpath("id('mb_page_total')//text()")
 _THREAD_LINKS = xpath(
@@ -891,7 +891,7 @@ class VBulletinEngine(ForumEngine):
         ``rel=next`` link that is not javascript."""
         href = first(_MB_PAGENEXT(root)) if markup.has(b"mb_pagenext") else None
         if not href and markup.has(b"next"):
-            href = first(_HEAD_NEXT(root)) or _next_link(root, markup.has(b"pagenav"))
+            href = head_next_link(root) or _next_link(root, markup.has(b"pagenav"))
         if not href or href.startswith("javascript"):
             return None
         return self.canonical_url(urljoin(base, href))

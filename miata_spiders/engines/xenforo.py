@@ -38,6 +38,7 @@ from miata_spiders.engines.base import (
     element_time,
     first,
     has_class,
+    head_next_link,
     module_operations,
     quote_children,
     text_of,
@@ -101,7 +102,6 @@ _HEADING_LABELS = xpath(".//*[contains(@class, 'label') or contains(@class, 'pre
 _XF2_CURRENT_PAGE = xpath(".//li[contains(@class, 'pageNav-page--current')]")
 _XF2_PAGE_NUMBERS = xpath(f".//ul[{has_class('pageNav-main')}]/li/a/text()")
 _XF2_NEXT_HREF = xpath(".//a[contains(@class, 'pageNav-jump--next') or contains(@class, 'pageNavSimple-el--next')]/@href")
-_HEAD_NEXT = xpath("/html/head/link[@rel='next']/@href")
 _XF1_NEXT_TEXT = xpath("//div[contains(@class, 'PageNav')]//a[contains(@class, 'text')][contains(., 'Next')]/@href")
 _XF1_PAGE_TEMPLATE = xpath("//div[@data-baseurl][@data-page][@data-last][contains(@class, 'PageNav')]")
 
@@ -704,7 +704,7 @@ class XenForoEngine(ForumEngine):
         return self.forum_id_from_url(path[-1][1]) if path else None
 
     def _next_page(self, root, base: str, xf1: bool) -> str | None:
-        href = first(_HEAD_NEXT(root))
+        href = head_next_link(root)
         if not href and not xf1:
             nav = _xf2_page_nav(root)
             href = first(_XF2_NEXT_HREF(nav)) if nav is not None else None
