@@ -8,7 +8,8 @@ on 127.0.0.1, every answer 50 ms late (a forum's render time), and a redis-serve
 own. The budget is the project's shape at a test pace: 2 requests in flight, DOWNLOAD_DELAY 0.1 s,
 no jitter, no AutoThrottle. With the shared budget on the forum's rate must stay flat as workers are
 added (one crawler's worth, 10 requests/s); off, every worker brings its own budget and the rate
-scales. Redis's cost: commands per request and the server's own CPU per request (INFO commandstats).
+scales. Redis's cost per request: commands the workers sent, commands Redis ran (those inside
+our Lua scripts included) and Redis's own CPU time (INFO commandstats and cpu of a fresh server).
 """
 
 from __future__ import annotations
@@ -62,14 +63,20 @@ def run(workers: int, shared_budget: bool, workdir: Path) -> dict:
             codes = [p.wait() for p in procs]
             wall = time.monotonic() - started
             stats = client.info("commandstats")
+            cpu = client.info("cpu")
             client.close()
     finally:
         server.stop()
     times = sorted(r.time for r in server.requests)
     span = times[-1] - times[0]
     pages = sum(1 for r in server.requests if r.status == 200 and r.path != "/robots.txt")
+    # Commands Redis ran, those inside our Lua scripts included; "sent" leaves out the kinds only our
+    # scripts run (EVALSHA counts once however many commands its script runs; HDEL, also sent in a
+    # pipeline at each part commit, is left out too: "sent" is a slight undercount).
     calls = sum(v["calls"] for v in stats.values())
-    usec = sum(v["usec"] for v in stats.values())
+    scripted = ("zrangebyscore", "zpopmin", "zremrangebyscore", "time", "sismember", "hget", "hset", "hdel", "incr")
+    sent = calls - sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in scripted)
+    redis_cpu = cpu["used_cpu_user"] + cpu["used_cpu_sys"]  # a fresh server per run: all of it is this run's
     requests = len(server.requests)
     return {
         "workers": workers, "shared_budget": shared_budget, "exit_codes": codes, "requests": requests, "pages": pages,
@@ -77,19 +84,64 @@ def run(workers: int, shared_budget: bool, workdir: Path) -> dict:
         "pages_per_second": round(pages / span, 2), "site_requests_per_second": round(requests / span, 2),
         "max_in_flight": server.max_in_flight,
         "redis_commands_per_request": round(calls / requests, 1),
-        "redis_server_usec_per_request": round(usec / requests, 1),
+        "redis_commands_sent_per_request": round(sent / requests, 1),
+        "redis_cpu_ms_per_request": round(1000 * redis_cpu / requests, 3),
         "redis_commands": {name.removeprefix("cmdstat_"): v["calls"] for name, v in sorted(stats.items())},
     }
+
+
+def script_latency(workdir: Path, rounds: int = 2000) -> dict:
+    """Microseconds one worker waits for Redis (loopback) per operation a request needs: its lease
+    (push, pop, acknowledge), its place in the budget, and one post's dedupe claim."""
+    from types import SimpleNamespace
+
+    import scrapy
+
+    from miata_spiders.distributed.dedupe import _CLAIM
+    from miata_spiders.distributed.keys import CrawlKeys
+    from miata_spiders.distributed.politeness import _ACQUIRE
+    from miata_spiders.distributed.queue import LeasedQueue
+
+    keys = CrawlKeys("miata", "bench")
+    with RedisServer(workdir / "redis-latency") as redis:
+        client = redis.client()
+        queue = LeasedQueue(client, SimpleNamespace(name="bench"), keys.frontier, keys=keys, lease_seconds=60,
+                            worker_id="w")
+        acquire, claim = client.register_script(_ACQUIRE), client.register_script(_CLAIM)
+        request = scrapy.Request("http://forum.test/thread-1/page2/", meta={"thread_url": "x", "previous_page": 1})
+        timings = {}
+        started = time.perf_counter()
+        for _ in range(rounds):
+            queue.push(request)
+            lease, _ = queue.pop_leased()
+            queue.ack([lease])
+        timings["lease_push_pop_ack_us"] = (time.perf_counter() - started) / rounds * 1e6
+        started = time.perf_counter()
+        for n in range(rounds):
+            acquire(keys=[keys.inflight, keys.next_at, keys.pause_until, keys.stop], args=[f"w:{n}", 2, 0, 60, 1])
+            client.zrem(keys.inflight, f"w:{n}")
+        timings["budget_acquire_release_us"] = (time.perf_counter() - started) / rounds * 1e6
+        started = time.perf_counter()
+        for n in range(rounds):
+            claim(keys=[keys.versions, keys.claims], args=[f"{n}:abcdef", "w", keys.worker_prefix])
+        timings["post_claim_us"] = (time.perf_counter() - started) / rounds * 1e6
+        client.close()
+    return {name: round(value, 1) for name, value in timings.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", default="1,2,3")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--latency-only", action="store_true", help="only the per-operation Redis latencies")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="miata-bench-distributed-"))
     results = []
     try:
+        latency = script_latency(workdir)
+        print(f"Redis per operation (loopback, one client): {latency}", flush=True)
+        if args.latency_only:
+            return
         for shared in (True, False):
             for workers in [int(n) for n in args.workers.split(",")]:
                 result = run(workers, shared, workdir)
@@ -97,12 +149,14 @@ def main() -> None:
                 print(f"{workers} worker(s), shared budget {'on ' if shared else 'off'}: "
                       f"{result['pages_per_second']:6.2f} pages/s, site sees {result['site_requests_per_second']:6.2f} "
                       f"req/s, max {result['max_in_flight']} in flight, {result['crawl_seconds']} s for "
-                      f"{result['requests']} requests; Redis {result['redis_commands_per_request']} commands, "
-                      f"{result['redis_server_usec_per_request']} us a request; exits {result['exit_codes']}", flush=True)
+                      f"{result['requests']} requests; Redis a request: {result['redis_commands_sent_per_request']} commands sent, "
+                      f"{result['redis_commands_per_request']} run, {result['redis_cpu_ms_per_request']} CPU ms; "
+                      f"exits {result['exit_codes']}", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
-        write_json(args.json, {"machine": machine(), "shape": repr(SHAPE), "settings": SETTINGS, "results": results})
+        write_json(args.json, {"machine": machine(), "shape": repr(SHAPE), "settings": SETTINGS,
+                                "redis_latency_us": latency, "results": results})
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ spider's routing code does not change.
 
 from __future__ import annotations
 
+from redis.exceptions import RedisError
+
 
 class SharedThreadSet:
     def __init__(self, crawler):
@@ -21,8 +23,16 @@ class SharedThreadSet:
 
     def __contains__(self, thread_id) -> bool:
         server, key = self._redis()
-        return bool(server.sismember(key, thread_id))
+        try:
+            return bool(server.sismember(key, thread_id))
+        except RedisError:
+            # Redis restarting: say "not scheduled" rather than fail the listing page; the request's
+            # fingerprint is still checked against the shared dupefilter when it is pushed.
+            return False
 
     def add(self, thread_id) -> None:
         server, key = self._redis()
-        server.sadd(key, thread_id)
+        try:
+            server.sadd(key, thread_id)
+        except RedisError:
+            pass  # as above: the dupefilter remains
