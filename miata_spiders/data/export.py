@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from miata_spiders.data.source import DataError, connect, find_parts, resolve_data_dir
+from miata_spiders.data.source import DEFAULT_MEMORY_LIMIT, DataError, bound_memory, connect, find_parts, resolve_data_dir
 
 ROWS_PER_BATCH = 8192
 THREAD_COLUMNS = ("source", "site", "thread_id", "thread_title", "thread_url", "forum_path", "post_id", "position",
@@ -39,6 +39,9 @@ def add_common_arguments(p) -> None:
                    help="keep e-mail addresses and phone numbers (scrubbed to [email]/[phone] by default)")
     p.add_argument("--skip-bad", action="store_true", help="skip damaged parts (named on stderr) instead of stopping")
     p.add_argument("--force", action="store_true", help="replace the output if it exists")
+    p.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT, metavar="SIZE",
+                   help="DuckDB's working memory for sorting posts by thread, e.g. 1GB; the rest spills to a "
+                        "temp dir (default: %(default)s)")
 
 
 def _date(text: str) -> datetime:
@@ -63,7 +66,9 @@ def open_latest(args):
     """(connection, parts) over the dataset named by ``args``, or DataError."""
     data_dir = resolve_data_dir(args.data_dir)
     parts = find_parts(data_dir, args.site, skip_bad=args.skip_bad)
-    return connect(parts), parts
+    # Sorting every post by thread is DuckDB's job; bounded, it spills to disk instead of growing with
+    # the dataset (DuckDB's default is 80% of RAM).
+    return bound_memory(connect(parts), args.memory_limit), parts
 
 
 def count_posts(con, where: str, params: list) -> int:

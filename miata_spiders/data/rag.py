@@ -14,6 +14,7 @@ import math
 import os
 import re
 import time
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -72,7 +73,7 @@ CHUNK_SCHEMA = pa.schema([
 def estimate_tokens(text: str) -> int:
     """Tokens a BPE tokenizer (GPT/Llama family) gives English text, estimated without one: about four
     characters or three quarters of a word per token, whichever is more."""
-    return max(math.ceil(len(text) / 4), math.ceil(len(_WORD.findall(text)) * 4 / 3))
+    return max(math.ceil(len(text) / 4), math.ceil(len(text.split()) * 4 / 3))
 
 
 def own_text(row: dict, keep_pii: bool = False) -> str:
@@ -206,17 +207,23 @@ class NearDuplicates:
     kept from another thread reaches ``threshold`` is a near-duplicate (a cross-post, a copied FAQ...)."""
 
     def __init__(self, threshold: float):
-        from datasketch import MinHashLSH
+        from datasketch import MinHash, MinHashLSH
 
         self.lsh = MinHashLSH(threshold=threshold, num_perm=MINHASH_PERMUTATIONS)
         self.threads: list[str] = []  # LSH key (an int) -> thread
+        # The permutations are the same for every signature: drawn once, not per chunk (a third of the time).
+        template = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
+        self.permutations, self.scheme = template.permutations, template.scheme
 
     def is_duplicate(self, chunk: dict) -> bool:
         from datasketch import MinHash
 
         words = _WORD.findall(_content_only(chunk["text"]).lower())
         shingles = {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
-        signature = MinHash(num_perm=MINHASH_PERMUTATIONS)
+        # CRC-32 (C, stable across runs) instead of datasketch's default SHA-1 per shingle: 5x faster, and 32
+        # bits are what MinHash keeps of a hash anyway.
+        signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1, hashfunc=zlib.crc32,
+                            permutations=self.permutations, scheme=self.scheme)
         signature.update_batch([s.encode() for s in shingles])
         thread = f"{chunk['site']}/{chunk['thread_id']}"
         if any(self.threads[key] != thread for key in self.lsh.query(signature)):
