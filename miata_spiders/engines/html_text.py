@@ -72,29 +72,39 @@ def element_text(root, skip=frozenset()) -> str:
     # its tail (the text after it, which belongs to the parent). A left-out node's subtree is not
     # walked, but its tail still counts; so does a comment's.
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
-    left_out = None
+    # Whether each open element closes with a line break (a block), kept on a stack so its tag is read
+    # once; a left-out element closes like an inline one (no break, its tail kept).
+    closes = []
+    push, pop = closes.append, closes.pop
+    kinds = _KINDS
     for event, node in walker:
         if event == "start":
-            kind = _kind(node.tag)
+            tag = node.tag
+            kind = kinds.get(tag)
+            if kind is None:
+                kind = _kind(tag)
             if kind == _LEFT_OUT or (skip and node in skip):
                 walker.skip_subtree()
-                left_out = node
+                push(False)
                 continue
+            push(kind == _BLOCK)
             if kind:
                 append("\n")
-            if node.text:
-                append(node.text)
+            text = node.text
+            if text:
+                append(text)
         elif event == "end":
-            if node is root:
-                if _kind(node.tag):
-                    append("\n")
-                break
-            if node is not left_out and _kind(node.tag):
+            if pop():
                 append("\n")
-            if node.tail:
-                append(node.tail)
-        elif node.tail:  # a comment or processing instruction
-            append(node.tail)
+            if node is root:
+                break
+            tail = node.tail
+            if tail:
+                append(tail)
+        else:  # a comment or processing instruction
+            tail = node.tail
+            if tail:
+                append(tail)
     return clean_lines("".join(parts))
 
 
