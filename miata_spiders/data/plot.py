@@ -19,10 +19,13 @@ def draw_stats(figures: dict, path: Path) -> Path:
 
     matplotlib.use("Agg", force=True)
     import matplotlib.dates as mdates
+    import matplotlib.ticker
     import matplotlib.pyplot as plt
     from datetime import datetime
 
     from miata_spiders.data.stats import COVERAGE_FIELDS
+
+    thousands = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:,.0f}")
 
     sites = [s["site"] for s in figures["sites"]]
     colours = {site: plt.get_cmap("tab10")(i % 10) for i, site in enumerate(sites)}
@@ -47,6 +50,7 @@ def draw_stats(figures: dict, path: Path) -> Path:
         months.legend(loc="upper left", frameon=False, ncols=min(len(sites), 5))
     months.set_title("Posts per month, stacked by site (latest version of each post, by posting date)", loc="left")
     months.set_ylabel("posts")
+    months.yaxis.set_major_formatter(thousands)
     months.xaxis.set_major_locator(mdates.AutoDateLocator())
     months.xaxis.set_major_formatter(mdates.ConciseDateFormatter(months.xaxis.get_major_locator()))
     months.grid(alpha=0.3)
@@ -61,6 +65,7 @@ def draw_stats(figures: dict, path: Path) -> Path:
     forums.bar_label(bars, labels=[f"{f['posts']:,}" for f in top], padding=3, fontsize=8)
     forums.set_title("Top forums by posts", loc="left")
     forums.set_xlabel("posts")
+    forums.xaxis.set_major_formatter(thousands)
     forums.margins(x=0.15)
     forums.grid(axis="x", alpha=0.3)
 
