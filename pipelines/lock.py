@@ -55,8 +55,13 @@ class SiteLock:
             fcntl.flock(file, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             file.seek(0)
-            holder = describe_holder(file.read()) if not self.shared else (
-                f"a standalone crawl or reparse: {describe_holder(file.read())}")
+            text = file.read()
+            if self.shared:
+                holder = f"a standalone crawl or reparse: {describe_holder(text)}"
+            elif not text.strip():  # shared holders write no description
+                holder = "workers of a shared crawl (MIATA_REDIS_URL, docs/scaling.md), or a process just starting"
+            else:
+                holder = describe_holder(text)
             file.close()
             raise SiteLockedError(
                 f"site {self.site!r} is being written by another process ({holder}); not starting. "

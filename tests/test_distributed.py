@@ -38,7 +38,8 @@ WORKER = {
     "MIATA_PARQUET_BATCH_SIZE": "20",
     "MIATA_PARQUET_FLUSH_SECONDS": "1",
     "MIATA_REDIS_LEASE_SECONDS": "6",  # a killed worker's pages return within 6 s
-    "MIATA_REDIS_FINISHED_TTL": "1",
+    # A worker started (slowly, on a loaded machine) after the others finished exits: no second crawl.
+    "MIATA_REDIS_FINISHED_TTL": "600",
     "DOWNLOAD_TIMEOUT": "20",
 }
 
@@ -106,7 +107,7 @@ def shared_crawl(request, tmp_path_factory):
 def test_every_worker_finishes_and_the_crawl_leaves_only_its_end_mark(shared_crawl):
     server, data, names, codes, left, _ = shared_crawl
     assert codes == [0] * len(names), [log_of(data, n)[-3000:] for n, c in zip(names, codes) if c]
-    assert set(left) <= {f"miata:{SPIDER}:done"}  # which expires after MIATA_REDIS_FINISHED_TTL
+    assert left == [f"miata:{SPIDER}:done"]  # until MIATA_REDIS_FINISHED_TTL
     assert sum("seeds a new shared crawl" in log_of(data, n) for n in names) == 1
 
 
@@ -121,8 +122,8 @@ def test_every_page_is_fetched_by_exactly_one_worker_and_the_work_is_shared(shar
     twice = {path: who for path, who in fetched.items() if len(who) > 1}
     assert twice == {}
     by_worker = Counter(who[0] for who in fetched.values())
-    # Everyone got work (the start request was the first worker's only; the rest is a shared frontier).
-    assert set(by_worker) == set(names), by_worker
+    # The work is shared (how evenly depends on when each process got going on a loaded machine).
+    assert len(by_worker) >= 2, by_worker
     # The faults were met and retried: an error answer, then the page's one 200.
     assert {r.status for r in server.requests} >= {500, 429, 0}
 
@@ -195,7 +196,7 @@ def test_incremental_recrawl_with_two_workers_fetches_only_what_changed(tmp_path
             server.site = RENDERER.site_factory(SyntheticForum(replace(SHAPE, generation=1)))
             new = server.site.forum
             server.requests.clear()
-            time.sleep(1.2)  # MIATA_REDIS_FINISHED_TTL: the first crawl's end mark expires
+            redis.client().delete(f"miata:{SPIDER}:done")  # as when MIATA_REDIS_FINISHED_TTL has passed
             again = [start_worker(f"again-{n}", server, data, redis) for n in range(2)]
             assert [finish(w) for w in again] == [0, 0], log_of(data, "again-0")[-3000:]
     finally:

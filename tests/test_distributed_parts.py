@@ -233,7 +233,7 @@ def test_miata_redis_url_makes_a_worker(monkeypatch):
 def test_workers_share_the_site_lock_and_keep_a_standalone_crawl_out(tmp_path):
     first = SiteLock(tmp_path, "somesite", shared=True).acquire()
     second = SiteLock(tmp_path, "somesite", shared=True).acquire()
-    with pytest.raises(SiteLockedError):
+    with pytest.raises(SiteLockedError, match="workers of a shared crawl"):
         SiteLock(tmp_path, "somesite").acquire()
     first.release()
     second.release()
