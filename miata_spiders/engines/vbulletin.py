@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from miata_spiders.dates import FOOTER_LEADS, DateResolver, offset_from_footer
+from miata_spiders.dates import DateResolver, offset_from_footer
 from miata_spiders.engines.base import (
     ForumEngine,
     PostFields,
@@ -99,7 +99,6 @@ _POSITION_TEXT = re.compile(r"^(?:\D{0,12}\s)?#\s?(\d{1,9})$")
 _CLOCK = re.compile(r"\d:\d\d")
 _CODE_HEADER = re.compile(r"code|php|html", re.I)
 _PAGE_OF = re.compile(r"(?:Page|Seite|Página|Pagina)\s+(\d+)\s+(?:of|von|de|di|sur|van)\s+(\d+)", re.I)
-_FOOTER_LEADS = tuple(lead.encode() for lead in FOOTER_LEADS)
 
 # --- queries (compiled once) -------------------------------------------------------------------------
 _POSTS = xpath(f"//*[{id_is('post')} or {id_is('post_')}]")
@@ -222,13 +221,15 @@ def _post_containers(page, root) -> list:
     return _POSTS(root)
 
 
-def _page_dates(root, dates: DateResolver, markup: _Markup) -> DateResolver:
+def _page_dates(root, dates: DateResolver) -> DateResolver:
     """vBulletin renders every date on a page with one offset: the viewer's offset plus an hour while
     DST is on, whatever the date (its ``vbdate()`` applies a single ``hourdiff``). The footer prints the
     offset without the DST hour ("All times are GMT -5." all summer long). So: the site's offset at the
     time the page was rendered, checked against the footer; a footer that disagrees with the declared
     timezone altogether wins, and so does a footer on a site that declared none."""
-    footers = _footers(root) if markup.has(b"footer_time", *_FOOTER_LEADS) else []
+    # (no scan of the raw bytes for the footer's words first: the span walk costs less than the eight
+    # scans of a page that has no footer, and the words are matched in any letter case below)
+    footers = _footers(root)
     footer = offset_from_footer(" ".join(map(text_of, footers)))
     current = dates.now.astimezone(dates.tz).utcoffset()
     if footer is not None:
@@ -781,7 +782,7 @@ class VBulletinEngine(ForumEngine):
         root = as_selector(page).root
         base = canonical_base_url(root, url)
         markup = _Markup(page)
-        dates = _page_dates(root, dates, markup)
+        dates = _page_dates(root, dates)
         nodes = _post_containers(page, root)
         nested = {outer: inner for outer, inner in quote_children(root, nodes).items() if inner}
         fields = self.fields(base, dates, frozenset(nodes), nested, markup)
@@ -808,7 +809,7 @@ class VBulletinEngine(ForumEngine):
         root = sel.root
         base = canonical_base_url(root, url)
         markup = _Markup(page)
-        dates = _page_dates(root, dates, markup)
+        dates = _page_dates(root, dates)
         forums = []
         for link in sel.xpath(
             # IB skin: div#f{id} forum rows, ul.subforums lists, div.tcat category heads
