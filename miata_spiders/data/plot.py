@@ -21,7 +21,7 @@ def draw_stats(figures: dict, path: Path) -> Path:
     import matplotlib.dates as mdates
     import matplotlib.ticker
     import matplotlib.pyplot as plt
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from miata_spiders.data.stats import COVERAGE_FIELDS
 
@@ -44,9 +44,20 @@ def draw_stats(figures: dict, path: Path) -> Path:
     all_months = _month_range([p["month"] for p in figures["posts_per_month"]])
     if all_months:
         xs = [datetime.strptime(m, "%Y-%m") for m in all_months]
-        months.stackplot(xs, *[[per_site[site].get(m, 0) for m in all_months] for site in sites],
-                         labels=[f"{site} ({sum(per_site[site].values()):,})" for site in sites],
-                         colors=[colours[site] for site in sites], alpha=0.85, linewidth=0)
+        series = [[per_site[site].get(m, 0) for m in all_months] for site in sites]
+        labels = [f"{site} ({sum(per_site[site].values()):,})" for site in sites]
+        if len(all_months) >= 12:
+            months.stackplot(xs, *series, labels=labels, colors=[colours[site] for site in sites], alpha=0.85,
+                             linewidth=0)
+        else:
+            # An area over a few months is a sliver (or nothing, for one month): stacked bars instead.
+            bottom = [0] * len(xs)
+            for site, values, label in zip(sites, series, labels):
+                months.bar(xs, values, width=24, bottom=bottom, label=label, color=colours[site], alpha=0.85,
+                           align="edge")
+                bottom = [b + v for b, v in zip(bottom, values)]
+            months.set_xlim(xs[0] - timedelta(days=62), xs[-1] + timedelta(days=90))
+            months.set_ylim(top=max(bottom) * 1.2)
         months.legend(loc="upper left", frameon=False, ncols=min(len(sites), 5))
     months.set_title("Posts per month, stacked by site (latest version of each post, by posting date)", loc="left")
     months.set_ylabel("posts")
