@@ -137,34 +137,52 @@ def test_a_redis_that_lost_the_crawl_is_told_apart_from_a_finished_one(redis):
 
 # --- the site's budget -----------------------------------------------------------------------------
 
+def alive(redis, *workers):
+    for worker in workers:
+        redis.set(KEYS.worker(worker), "alive")
+
+
 def acquire(redis, token, limit=2, interval=0.0, shared=1):
     script = redis.register_script(_ACQUIRE)
-    answer = script(keys=[KEYS.inflight, KEYS.next_at, KEYS.pause_until, KEYS.stop], args=[token, limit, interval, 60, shared])
+    answer = script(keys=[KEYS.inflight, KEYS.next_at, KEYS.pause_until, KEYS.stop],
+                    args=[token, limit, interval, 60, shared, KEYS.worker_prefix])
     return [part.decode() for part in answer]
 
 
 def test_no_more_than_the_limit_in_flight_across_workers(redis):
-    assert acquire(redis, "w1:1") == ["go"]
-    assert acquire(redis, "w2:1") == ["go"]
-    assert acquire(redis, "w3:1") == ["wait", "full"]
-    redis.zrem(KEYS.inflight, "w1:1")  # its response is in
-    assert acquire(redis, "w3:1") == ["go"]
+    alive(redis, "w1", "w2", "w3")
+    assert acquire(redis, "w1|1") == ["go"]
+    assert acquire(redis, "w2|1") == ["go"]
+    assert acquire(redis, "w3|1") == ["wait", "full"]
+    redis.zrem(KEYS.inflight, "w1|1")  # its response is in
+    assert acquire(redis, "w3|1") == ["go"]
+
+
+def test_a_place_held_by_a_dead_worker_is_freed_when_its_liveness_expires(redis):
+    alive(redis, "w1", "w2", "w3")
+    assert acquire(redis, "w1|1") == ["go"]
+    assert acquire(redis, "w2|1") == ["go"]
+    redis.delete(KEYS.worker("w1"))  # w1 was killed: its liveness key was not renewed and expired
+    assert acquire(redis, "w3|1") == ["go"]
+    assert redis.zrange(KEYS.inflight, 0, -1) == [b"w2|1", b"w3|1"]
 
 
 def test_requests_start_an_interval_apart_whichever_worker_sends_them(redis):
-    assert acquire(redis, "w1:1", interval=5) == ["go"]
-    verdict, wait = acquire(redis, "w2:1", interval=5)
+    alive(redis, "w1", "w2")
+    assert acquire(redis, "w1|1", interval=5) == ["go"]
+    verdict, wait = acquire(redis, "w2|1", interval=5)
     assert verdict == "wait" and 4 < float(wait) <= 5
 
 
 def test_a_retry_after_pauses_every_worker_and_a_stop_stops_them(redis):
+    alive(redis, "w2")
     redis.register_script(_PAUSE)(keys=[KEYS.pause_until], args=[30])
-    verdict, wait = acquire(redis, "w2:1")
+    verdict, wait = acquire(redis, "w2|1")
     assert verdict == "wait" and 29 < float(wait) <= 30
-    verdict, wait = acquire(redis, "w2:1", shared=0)  # a worker with its own budget waits too
+    verdict, wait = acquire(redis, "w2|1", shared=0)  # a worker with its own budget waits too
     assert verdict == "wait"
     redis.set(KEYS.stop, "site_blocking")
-    assert acquire(redis, "w2:1") == ["stop", "site_blocking"]
+    assert acquire(redis, "w2|1") == ["stop", "site_blocking"]
 
 
 # --- dedupe claims and the crawl state's chain ------------------------------------------------------

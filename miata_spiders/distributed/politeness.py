@@ -7,7 +7,7 @@ place before every request (``ACQUIRE`` script, Redis's clock):
 
 * at most ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests in flight across workers (a sorted set of
   tokens; a token is returned as soon as its response or failure is back, and expires after
-  ``DOWNLOAD_TIMEOUT`` + 30 s if its worker died holding it);
+  ``DOWNLOAD_TIMEOUT`` + 30 s, or as soon as its worker's liveness key has, if its worker died holding it);
 * consecutive requests start at least the worker's current delay apart (``DOWNLOAD_DELAY``, raised by
   AutoThrottle, jittered like Scrapy's by ``DOWNLOAD_DELAY_JITTER``): the site sees one crawler's rate;
 * a 429/503 pauses the site for every worker (its Retry-After, else ``MIATA_RETRY_BACKOFF_BASE``);
@@ -37,7 +37,9 @@ logger = logging.getLogger(__name__)
 
 TOKEN_META = "miata_budget_token"
 
-# KEYS: inflight, next_at, pause_until, stop. ARGV: token, limit, interval, token ttl, shared (1/0).
+# KEYS: inflight, next_at, pause_until, stop. ARGV: token ("<worker>|<n>"), limit, interval, token ttl,
+# shared (1/0), worker key prefix. A token of a dead worker (its worker:<id> key expired) is freed at
+# once rather than after its ttl: a kill -9 does not cost the site a place for DOWNLOAD_TIMEOUT.
 # Returns {'go'}, {'wait', seconds} or {'stop', reason}. Numbers travel as strings: Lua numbers would
 # be truncated to integers on their way out.
 _ACQUIRE = _NOW + """
@@ -47,6 +49,10 @@ local pause = tonumber(redis.call('GET', KEYS[3]) or '0')
 if pause > now then return {'wait', tostring(pause - now)} end
 if ARGV[5] == '0' then return {'go'} end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, token in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local worker = string.match(token, '^(.*)|')
+  if worker and redis.call('EXISTS', ARGV[6] .. worker) == 0 then redis.call('ZREM', KEYS[1], token) end
+end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return {'wait', 'full'} end
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if nxt > now then return {'wait', tostring(nxt - now)} end
@@ -112,14 +118,14 @@ class SharedPolitenessMiddleware:
 
     async def _wait_for_place(self, request) -> None:
         self._tokens += 1
-        token = f"{self.crawler.engine._slot.scheduler.worker_id}:{self._tokens}"
+        token = f"{self.crawler.engine._slot.scheduler.worker_id}|{self._tokens}"
         waited = 0.0
         while True:
             try:
                 answer = self._acquire(keys=[self.keys.inflight, self.keys.next_at, self.keys.pause_until,
                                              self.keys.stop],
                                        args=[token, self.limit, self._interval(request), self.token_ttl,
-                                             int(self.shared_budget)])
+                                             int(self.shared_budget), self.keys.worker_prefix])
             except RedisError as error:
                 # No budget without Redis: wait for it rather than fetch unmetered.
                 logger.warning("Redis unreachable (%s): holding %s", error, request.url)
