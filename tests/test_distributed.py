@@ -37,7 +37,7 @@ WORKER = {
     "HTTPCACHE_ENABLED": "False",
     "MIATA_PARQUET_BATCH_SIZE": "20",
     "MIATA_PARQUET_FLUSH_SECONDS": "1",
-    "MIATA_REDIS_LEASE_SECONDS": "6",  # a killed worker's pages return within 6 s
+    "MIATA_REDIS_LEASE_SECONDS": "10",  # a killed worker's pages return within 10 s; a few seconds' stall is no death
     # A worker started (slowly, on a loaded machine) after the others finished exits: no second crawl.
     "MIATA_REDIS_FINISHED_TTL": "600",
     "DOWNLOAD_TIMEOUT": "20",
