@@ -41,8 +41,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from miata_spiders.data.source import (DataError, known_sites, part_problem, progress_bar, resolve_data_dir,
-                                      site_parts)
+from miata_spiders.data.source import (DataError, bound_memory, known_sites, part_problem, progress_bar,
+                                      resolve_data_dir, site_parts)
 from pipelines.dataset import posts_dir, site_dir
 from pipelines.parquet import COMPRESSION, COMPRESSION_LEVEL, DICTIONARY_COLUMNS, _fsync_directory
 from pipelines.schema import POST_SCHEMA
@@ -221,11 +221,17 @@ def _write_new_parts(old: list[Path], new_dir: Path, latest: bool, target_size: 
     """Stream the old parts through DuckDB, sorted by thread and position, into files of ~target_size."""
     con, columns = _old_relation(old)
     rows_before = con.execute("SELECT count(*) FROM old").fetchall()[0][0]
-    select = ", ".join(columns)
-    latest_filter = ("QUALIFY row_number() OVER (PARTITION BY post_id ORDER BY scraped_at DESC, "
-                     "content_hash DESC) = 1 ") if latest else ""
-    reader = con.sql(f"SELECT {select} FROM old {latest_filter}"
-                     "ORDER BY thread_id, position NULLS LAST, post_id, scraped_at").to_arrow_reader(ROWS_PER_BATCH)
+    select = ", ".join(f"old.{c}" if " " not in c else c for c in columns)
+    source = "old"
+    if latest:
+        # The latest version is chosen over three slim columns, then joined back: a window over whole
+        # rows (bodies and all) does not fit DuckDB's bounded memory.
+        con.execute("CREATE TEMP TABLE latest_keys AS SELECT post_id, scraped_at, content_hash FROM old "
+                    "QUALIFY row_number() OVER (PARTITION BY post_id ORDER BY scraped_at DESC, content_hash DESC) = 1")
+        source = "old JOIN latest_keys USING (post_id, scraped_at, content_hash)"
+    reader = con.sql(f"SELECT {select} FROM {source} "
+                     "ORDER BY old.thread_id, old.position NULLS LAST, old.post_id, old.scraped_at"
+                     ).to_arrow_reader(ROWS_PER_BATCH)
     written: list[Path] = []
     writer = file = temporary = None
     rows_after = 0
@@ -269,7 +275,7 @@ def _old_relation(files: list[Path]):
     columns (null for a column no file has yet: parts written before it existed)."""
     import duckdb
 
-    con = duckdb.connect()
+    con = bound_memory(duckdb.connect())
     listing = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
     con.execute(f"CREATE VIEW old AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false, "
                 "union_by_name = true)")
@@ -283,7 +289,7 @@ def _verify(old: list[Path], new: list[Path], latest: bool, site: str) -> None:
     (site, post_id, content_hash). Raises DataError (and the old set stays) otherwise."""
     import duckdb
 
-    con = duckdb.connect()
+    con = bound_memory(duckdb.connect())
 
     def view(name: str, files: list[Path]) -> None:
         listing = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
