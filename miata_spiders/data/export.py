@@ -1,6 +1,6 @@
 """``miata data export rag|chat``: the dataset as retrieval chunks or chat fine-tuning conversations.
 
-Both read the latest version of each post, one thread at a time: DuckDB sorts ``latest_posts`` by
+Both read the latest version of each post, one thread at a time: DuckDB sorts the latest versions by
 site, thread and position and hands over record batches, and rows are grouped into threads as they
 stream past, so memory holds one batch and one thread, never the dataset. How chunks and conversations
 are built, and every knob, is in docs/data.md.
@@ -68,11 +68,18 @@ def open_latest(args):
     parts = find_parts(data_dir, args.site, skip_bad=args.skip_bad)
     # Sorting every post by thread is DuckDB's job; bounded, it spills to disk instead of growing with
     # the dataset (DuckDB's default is 80% of RAM).
-    return bound_memory(connect(parts), args.memory_limit), parts
+    con = bound_memory(connect(parts), args.memory_limit)
+    # Which version of each post is the latest, chosen over four slim columns (a window over whole rows,
+    # bodies and all, does not fit a small memory limit), then joined back to the rows.
+    con.execute("CREATE TEMP TABLE latest_keys AS SELECT site, post_id, scraped_at, content_hash FROM posts "
+                "QUALIFY row_number() OVER (PARTITION BY site, post_id ORDER BY scraped_at DESC, content_hash DESC) = 1")
+    con.execute("CREATE TEMP VIEW export_posts AS SELECT posts.* FROM posts "
+                "JOIN latest_keys USING (site, post_id, scraped_at, content_hash)")
+    return con, parts
 
 
 def count_posts(con, where: str, params: list) -> int:
-    return con.sql(f"SELECT count(*) FROM latest_posts WHERE {where}", params=params).fetchall()[0][0]
+    return con.sql(f"SELECT count(*) FROM export_posts WHERE {where}", params=params).fetchall()[0][0]
 
 
 def post_filter(args) -> tuple[str, list]:
@@ -97,7 +104,7 @@ def iter_threads(con, where: str, params: list, columns=THREAD_COLUMNS, on_rows=
 
     Forum posts are in ``position`` order; Reddit rows (no position) in posting order, the submission first.
     """
-    sql = (f"SELECT {', '.join(columns)} FROM latest_posts WHERE {where} "
+    sql = (f"SELECT {', '.join(columns)} FROM export_posts WHERE {where} "
            "ORDER BY site, thread_id, position NULLS LAST, posted_at NULLS FIRST, post_id")
     reader = con.sql(sql, params=params).to_arrow_reader(ROWS_PER_BATCH)
     thread: list[dict] = []
