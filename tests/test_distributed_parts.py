@@ -3,16 +3,18 @@ of the frontier, the site's budget, the claims of the dedupe, the add-on switch 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from types import SimpleNamespace
 
 import pytest
 import scrapy
+from scrapy.exceptions import DropItem
 from scrapy.settings import Settings
 
 from miata_spiders import settings as project_settings
 from miata_spiders.distributed.addon import RedisWorkers
-from miata_spiders.distributed.dedupe import _CLAIM
+from miata_spiders.distributed.dedupe import _CLAIM, SharedDedupePipeline
 from miata_spiders.distributed.keys import CrawlKeys
 from miata_spiders.distributed.politeness import _ACQUIRE, _PAUSE
 from miata_spiders.distributed.progress import _CHAIN
@@ -197,10 +199,39 @@ def test_a_post_version_is_written_by_one_live_worker_and_taken_over_from_a_dead
     assert claim(redis, "101:abcd", "w1") == "mine"
     assert claim(redis, "101:abcd", "w2") == "other"  # w1 is alive and writes it
     redis.delete(KEYS.worker("w1"))  # w1 died before its part was committed
-    assert claim(redis, "101:abcd", "w2") == "taken_over"
+    assert claim(redis, "101:abcd", "w2") == "taken_over:w1"
     redis.sadd(KEYS.versions, "101:abcd")  # w2's part is durable
     assert claim(redis, "101:abcd", "w3") == "durable"
     assert claim(redis, "101:ef01", "w3") == "mine"  # an edit is another version
+
+
+def test_a_post_a_dead_worker_wrote_just_before_dying_is_not_written_again(redis, tmp_path):
+    """w1 renamed its part into place and was killed before recording its claims durable: the survivor
+    that meets the same posts again (their page came back from w1's lease) must not write them twice."""
+    from scrapy.utils.test import get_crawler
+
+    from miata_spiders.items import PostItem
+    from pipelines.dataset import version_key
+    from pipelines.parquet import ParquetBatchWriter, item_to_row
+
+    crawler = get_crawler(settings_dict={"MIATA_DATA_DIR": str(tmp_path)})
+    crawler.engine = SimpleNamespace(_slot=SimpleNamespace(scheduler=SimpleNamespace(server=redis, keys=KEYS,
+                                                                                     worker_id="w2")))
+    survivor = SharedDedupePipeline(crawler)
+    survivor._seen_for("somesite")  # loaded when the survivor started: nothing stored yet
+    written, new = (PostItem(source="forum", site="somesite", post_id=pid, thread_id="1", body_text=text)
+                    for pid, text in (("101", "written by w1"), ("102", "only buffered by w1")))
+    for post in (written, new):
+        redis.hset(KEYS.claims, f"{post.post_id}:{version_key(post.content_hash).decode()}", "w1")
+    writer = ParquetBatchWriter(tmp_path, "somesite", 10)
+    writer.add(item_to_row(written, "somesite"))
+    writer.flush()  # w1's part is in place; w1 dies here (no worker:w1 key)
+    with pytest.raises(DropItem):
+        asyncio.run(survivor.process_item(written))
+    assert asyncio.run(survivor.process_item(new)) is new
+    stats = crawler.stats.get_stats()
+    assert stats["miata/dedupe/claims_taken_over"] == 2 and stats["miata/dedupe/reloads_after_death"] == 1
+    assert stats["miata/dedupe/dropped_existing"] == 1
 
 
 def chain(redis, thread, page, previous):

@@ -15,8 +15,10 @@ claim before the write: a worker killed between claim and commit would take the 
 worker's claims are taken over by whoever meets the post again, and it is met again, because the page
 it came from was leased to the dead worker and goes back to the frontier: its liveness key expires
 (after lease/2 seconds) before its leases do (after at least 2/3 of a lease), so the page's re-fetch
-always finds the claim free. The one window left is a worker killed between renaming a part and
-recording its claims durable (milliseconds): the page's posts are then written twice.
+always finds the claim free. A worker killed between renaming a part and recording its claims
+durable (milliseconds) did write the posts it claimed: so the first time a dead worker's claim is
+taken over, the stored versions are read again from the dataset (where that part now is) before the
+post is judged by the dataset's own dedupe.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 'durable' end
 local owner = redis.call('HGET', KEYS[2], ARGV[1])
 if owner and owner ~= ARGV[2] and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return 'other' end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-if owner and owner ~= ARGV[2] then return 'taken_over' end
+if owner and owner ~= ARGV[2] then return 'taken_over:' .. owner end
 return 'mine'
 """
 
@@ -51,6 +53,7 @@ class SharedDedupePipeline(DedupePipeline):
         super().__init__(crawler)
         self._claimed: dict[str, list[str]] = defaultdict(list)  # site -> versions claimed, not yet durable
         self._claim = None
+        self._reloaded_after: set[tuple[str, str]] = set()  # (site, dead worker) whose parts were read
 
     def _scheduler(self):
         return self.crawler.engine._slot.scheduler
@@ -87,10 +90,24 @@ class SharedDedupePipeline(DedupePipeline):
         if verdict == "other":
             stats.inc_value("miata/dedupe/dropped_shared_claimed")
             raise DropItem(f"post {site}/{adapter['post_id']} is being written by another worker", log_level="DEBUG")
-        if verdict == "taken_over":
+        if verdict.startswith("taken_over:"):
             stats.inc_value("miata/dedupe/claims_taken_over")
+            self._reload_after_death(site, verdict.split(":", 1)[1])
         self._claimed[site].append(version)
         return super().process_item(item)  # the dataset's own dedupe, for what was stored before this crawl
+
+    def _reload_after_death(self, site: str, dead_worker: str) -> None:
+        """Read the site's stored versions again, once per dead worker: a part it renamed into place just
+        before it died holds posts whose claims it never recorded durable. This run's own versions not
+        yet folded (buffered, not committed) are carried over."""
+        if (site, dead_worker) in self._reloaded_after:
+            return
+        self._reloaded_after.add((site, dead_worker))
+        previous = self._seen.pop(site, None)
+        fresh = self._seen_for(site)  # loads every stored part, the dead worker's included
+        if previous is not None:
+            fresh._run = previous._run  # noqa: SLF001 - this run's keys of posts still in the writer's buffer
+        self.crawler.stats.inc_value("miata/dedupe/reloads_after_death")
 
     def _part_committed(self, part=None, **kwargs) -> None:
         super()._part_committed(part=part, **kwargs)
