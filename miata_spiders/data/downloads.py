@@ -104,8 +104,10 @@ def download_images(table: Path, directory: Path, args) -> int:
         "DOWNLOAD_MAXSIZE": args.max_bytes,
         "DOWNLOAD_WARNSIZE": 0,
         "RETRY_TIMES": 2,
+        # No telnet console or remote-control port listening while it runs, as for the crawls.
         "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": os.environ.get("MIATA_DL_LOG", "WARNING"),
+        "REMOTE_CONTROL_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
         "TWISTED_REACTOR": project.get("TWISTED_REACTOR"),
         "ITEM_PIPELINES": {_pipeline_class(): 1},
         "FILES_STORE": str(directory),
