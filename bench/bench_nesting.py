@@ -46,9 +46,11 @@ SPIDER_SETTINGS = {  # engine -> (timezone, date order) of the spider that crawl
 # --- building the pages ----------------------------------------------------------------------------
 
 def engines() -> list[str]:
+    """The engines whose synthetic forum serves HTML thread pages (Discourse's serves its JSON API, whose
+    nesting is not markup)."""
     from miata_spiders.demo import DEMO_ENGINES
 
-    return list(DEMO_ENGINES)
+    return [engine for engine in DEMO_ENGINES if hasattr(_site(engine), "thread_page")]
 
 
 def _site(engine: str):

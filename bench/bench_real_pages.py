@@ -272,6 +272,13 @@ def set_rows(pages: list[dict]) -> list[dict]:
                "cpu_pages_per_s": {k: round(len(timed) / v, 1) for k, v in cpu_totals.items()}}
         row.update(_ratios(totals))
         row["cpu_ratios"] = _ratios(cpu_totals)
+        # forumscraper reads fewer kinds of forum than we do: its ratio over the pages it parsed
+        peer = [p for p in timed if "forumscraper" in p["timings"]]
+        if "forumscraper" not in columns and peer:
+            row["forumscraper_pages"] = len(peer)
+            for key, source in (("", "timings"), ("cpu_", "cpu")):
+                ratios = _ratios({k: sum(p[source][k] for p in peer) for k in ("ours", "lxml_fromstring", "forumscraper")})
+                (row if not key else row["cpu_ratios"])["vs_forumscraper"] = ratios["vs_forumscraper"]
         if len(timed) < len(members):
             row["not_parsed"] = {p["id"]: p.get("ours_error") for p in members if p not in timed}
         rows.append(row)
