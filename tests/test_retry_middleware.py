@@ -11,6 +11,7 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -169,7 +170,8 @@ def crawl(tmp_path_factory) -> CrawlResult:
             "ITEM_PIPELINES": "{}",
             "TELNETCONSOLE_ENABLED": False,
             "REMOTE_CONTROL_ENABLED": False,
-            "LOG_LEVEL": "INFO",
+            # DEBUG: the middleware logs the wait it chose for each retry (test_backoff_delays_grow).
+            "LOG_LEVEL": "DEBUG",
         }
         command = [sys.executable, "-m", "scrapy", "runspider", __file__]
         command += ["-a", f"plan={json.dumps(plan)}", "-a", f"stats_file={stats_file}"]
@@ -227,11 +229,15 @@ def test_retry_after_stats(crawl):
 def test_backoff_delays_grow(crawl):
     statuses = [entry.status for entry in crawl.server.requests_to("/grow")]
     assert statuses == [503, 503, 503, 200]
-    gaps = crawl.gaps("/grow")
-    for attempt, gap in enumerate(gaps, start=1):
+    # The waits the middleware chose double each time (with +-25% jitter)...
+    chosen = [float(wait) for wait in re.findall(r"Retry \d+ of <GET \S+/grow> in ([0-9.]+) s", crawl.log)]
+    assert len(chosen) == 3, crawl.log[-3000:]
+    for attempt, wait in enumerate(chosen, start=1):
         nominal = BACKOFF_BASE * 2 ** (attempt - 1)
-        assert 0.75 * nominal <= gap <= 1.25 * nominal + 0.5, (attempt, gaps)
-    assert gaps[0] < gaps[2]
+        assert 0.75 * nominal - 0.01 <= wait <= 1.25 * nominal + 0.01, (attempt, chosen)
+    # ...and the server saw no retry sooner than that (a loaded machine can only make a gap longer).
+    for gap, wait in zip(crawl.gaps("/grow"), chosen):
+        assert gap >= wait - 0.05, (crawl.gaps("/grow"), chosen)
 
 
 def test_gives_up_after_retry_times_with_stats_and_error_line(crawl):
