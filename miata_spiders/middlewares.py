@@ -5,6 +5,8 @@
   honoured and pauses the whole site, not just the one URL.
 * :class:`BlockedPageMiddleware` stops ban, bot-challenge, rate-limit and login-wall pages served with
   an error status (403, 503, ...) before the retry middleware sees them: a block is not retried.
+* :class:`SharedRobotsTxtMiddleware` replaces Scrapy's ``RobotsTxtMiddleware``: every request queued
+  while a host's robots.txt is in flight is checked against it (Scrapy 2.19 lets all but the first through).
 * :class:`BrowserUserAgentMiddleware` replaces Scrapy's ``UserAgentMiddleware``: rotating real
   desktop-browser User-Agents from scrapy-fake-useragent, or one fixed identifiable UA
   (``MIATA_USER_AGENT``).
@@ -22,12 +24,16 @@ from typing import TYPE_CHECKING
 
 import fake_useragent
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import sleep
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from scrapy_fake_useragent.middleware import RandomUserAgentMiddleware
 from scrapy_fake_useragent.providers import BaseProvider, FixedUserAgentProvider
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
 from w3lib.url import safe_url_string
 
@@ -445,3 +451,24 @@ class BrowserUserAgentMiddleware(RandomUserAgentMiddleware):
             request.headers.setdefault("User-Agent", self.fixed_user_agent)
             return
         super().process_request(request, None)
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's RobotsTxtMiddleware, with every request that waits for a host's robots.txt getting the
+    parsed rules. Scrapy 2.19 has each waiter turn the one shared Deferred into an asyncio Future, and
+    ``Deferred.asFuture`` passes the result to the first waiter only (its callback returns None): the
+    second and later requests queued while robots.txt was in flight got None and were let through,
+    disallowed or not. A resumed crawl starts many thread requests at once, so this matters here."""
+
+    async def robot_parser(self, request):
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(pending, Deferred):
+            waiter = Deferred()
+
+            def relay(result):
+                waiter.callback(result)
+                return result  # kept for the next waiter
+
+            pending.addBoth(relay)
+            return await maybe_deferred_to_future(waiter)
+        return await super().robot_parser(request)

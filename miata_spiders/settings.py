@@ -135,6 +135,9 @@ LOG_LEVEL = "INFO"
 
 # --- Downloader middlewares / User-Agent ---------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's own lets through every request but the first that waits for a host's robots.txt.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "miata_spiders.middlewares.SharedRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "miata_spiders.middlewares.BrowserUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -95,7 +95,7 @@ def download_images(table: Path, directory: Path, args) -> int:
         "USER_AGENT": project.get("USER_AGENT"),
         "ROBOTSTXT_OBEY": True,
         "DOWNLOADER_MIDDLEWARES": {"scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-                                   _robots_middleware_class(): 100},
+                                   "miata_spiders.middlewares.SharedRobotsTxtMiddleware": 100},
         "CONCURRENT_REQUESTS": 8,
         "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, args.per_host),
         "DOWNLOAD_DELAY": max(0.0, args.delay),
@@ -142,35 +142,6 @@ class DownloadTally:
     @property
     def failed_total(self) -> int:
         return sum(self.failed.values())
-
-
-def _robots_middleware_class():
-    from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-    from scrapy.utils.defer import maybe_deferred_to_future
-    from scrapy.utils.httpobj import urlparse_cached
-    from twisted.internet.defer import Deferred
-
-    class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
-        """Scrapy's RobotsTxtMiddleware, with every request that waits for a host's robots.txt getting the
-        parsed rules. Scrapy 2.19's lets each waiter turn the shared Deferred into an asyncio Future, and
-        Deferred.asFuture hands the result to the first waiter only: the second and later requests queued
-        while robots.txt was in flight got None and were let through, disallowed or not. Many image URLs
-        of one host are queued at once, so here that was most of them."""
-
-        async def robot_parser(self, request):
-            pending = self._parsers.get(urlparse_cached(request).netloc)
-            if isinstance(pending, Deferred):
-                waiter = Deferred()
-
-                def relay(result):
-                    waiter.callback(result)
-                    return result  # left for the next waiter
-
-                pending.addBoth(relay)
-                return await maybe_deferred_to_future(waiter)
-            return await super().robot_parser(request)
-
-    return SharedRobotsTxtMiddleware
 
 
 def _image_spider_class():
