@@ -215,7 +215,9 @@ def test_retry_after_http_date_is_waited_out(crawl):
 
 def test_retry_after_beyond_the_cap_is_cut_and_logged(crawl):
     (gap,) = crawl.gaps("/capped")
-    assert RETRY_AFTER_MAX <= gap < RETRY_AFTER_MAX + 2
+    # Cut to the cap, not the 3600 s asked: the upper bound is generous so a loaded machine cannot break it
+    # (the whole crawl's subprocess timeout is 60 s).
+    assert RETRY_AFTER_MAX <= gap < 60
     assert "Retry-After of 3600 s" in crawl.log and "/capped" in crawl.log
     assert "exceeds MIATA_RETRY_AFTER_MAX" in crawl.log
 
