@@ -46,11 +46,13 @@ def draw_stats(figures: dict, path: Path) -> Path:
         xs = [datetime.strptime(m, "%Y-%m") for m in all_months]
         series = [[per_site[site].get(m, 0) for m in all_months] for site in sites]
         labels = [f"{site} ({sum(per_site[site].values()):,})" for site in sites]
-        if len(all_months) >= 12:
+        filled = sum(1 for i in range(len(all_months)) if any(values[i] for values in series))
+        # An area suits a long run of months with posts; over sparse months it draws spikes between zeros.
+        if len(all_months) >= 12 and filled >= 0.8 * len(all_months):
             months.stackplot(xs, *series, labels=labels, colors=[colours[site] for site in sites], alpha=0.85,
                              linewidth=0)
         else:
-            # An area over a few months is a sliver (or nothing, for one month): stacked bars instead.
+            # Few or sparse months: stacked bars, one per month with posts.
             bottom = [0] * len(xs)
             for site, values, label in zip(sites, series, labels):
                 months.bar(xs, values, width=24, bottom=bottom, label=label, color=colours[site], alpha=0.85,
