@@ -46,7 +46,7 @@ def queue(redis, worker="w1", lease_seconds=60.0) -> LeasedQueue:
 
 
 def request(path: str, priority: int = 0) -> scrapy.Request:
-    return scrapy.Request(f"http://forum.test/{path}", priority=priority)
+    return scrapy.Request(f"http://127.0.0.1/{path}", priority=priority)
 
 
 # --- the leased frontier --------------------------------------------------------------------------
@@ -55,7 +55,7 @@ def test_a_popped_request_stays_leased_until_acknowledged(redis):
     q = queue(redis)
     q.push(request("a"))
     lease, popped = q.pop_leased()
-    assert popped.url == "http://forum.test/a"
+    assert popped.url == "http://127.0.0.1/a"
     assert q.pending() == (0, 1)  # out of the frontier, not out of Redis
     assert q.pop_leased() is None
     assert q.ack([lease]) == 1
@@ -71,7 +71,7 @@ def test_an_expired_lease_goes_back_to_the_frontier_for_any_worker(redis):
     assert other.pop_leased() is None  # still leased
     time.sleep(0.3)
     lease, popped = other.pop_leased()
-    assert popped.url == "http://forum.test/thread-1" and popped.priority == 10
+    assert popped.url == "http://127.0.0.1/thread-1" and popped.priority == 10
     assert other.expired_put_back == 1
     assert redis.hget(KEYS.lease_owner, lease) == b"other"
 
