@@ -114,6 +114,7 @@ class BlockWatch:
         self.crawler = crawler
         self.limit = max(1, crawler.settings.getint("MIATA_BLOCKED_PAGES_TO_STOP", 3))
         self.consecutive: dict[str, int] = {}
+        self.served: set[str] = set()  # page kinds the site has served with content in this crawl
         self.closing = False
 
     @classmethod
@@ -126,11 +127,18 @@ class BlockWatch:
     def usable(self, page_kind: str) -> None:
         """A page of ``page_kind`` (thread, listing) with content arrived: the site serves those."""
         self.consecutive[page_kind] = 0
+        self.served.add(page_kind)
 
     def blocked(self, url: str, status: int, block: Block, page_kind: str) -> None:
         """A blocked page: counted, logged once with its URL, never retried; the crawl is closed
         when ``limit`` pages of one kind come blocked in a row."""
         stats = self.crawler.stats
+        if block.kind == "login_wall" and page_kind == "listing" and "listing" in self.served:
+            # A members-only sub-forum of a forum whose other listings we can read: its threads are not
+            # for us, the rest of the site is. Counted and skipped; it never stops the crawl, however many.
+            stats.inc_value("miata/blocked/members_only_listings")
+            logger.warning("members-only forum skipped at %s (status %d): %s", url, status, block)
+            return
         stats.inc_value("miata/blocked/pages")
         stats.inc_value(f"miata/blocked/{block.kind}")
         stats.set_value("miata/blocked/reason", f"{block} at {url}")

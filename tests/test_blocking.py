@@ -4,6 +4,7 @@ recognised whatever their status, never retried, and a few in a row end the craw
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from scrapy.http import HtmlResponse
@@ -11,11 +12,11 @@ from scrapy.http import HtmlResponse
 from miata_spiders import errors
 from miata_spiders.blocking import classify
 from miata_spiders.httpcache import CompletePagePolicy
-from miata_spiders.testing.forumgen import ForumShape, SyntheticForum
+from miata_spiders.testing.forumgen import POST_SLOTS, ForumShape, SyntheticForum
 from miata_spiders.testing.render_phpbb import PhpbbForumSite
 from miata_spiders.testing.render_xenforo import XenForoForumSite
 from miata_spiders.testing.server import BLOCK_PAGES, FaultRule, ForumServer
-from tests.support.crawl import scrapy_crawl
+from tests.support.crawl import dataset_rows, scrapy_crawl
 from tests.support.reference import needs_reference, reference_pages
 from tests.support.renderers import BY_SPIDER, RENDERERS
 
@@ -137,6 +138,30 @@ def test_a_site_serving_block_pages_for_threads_stops_the_crawl_after_three(tmp_
     assert 3 <= len(threads) <= 3 + 8, threads
     assert sum(len(forum.listing(f)) for f in forum.forums.values()) > 20  # so stopping early is visible
     assert "'miata/blocked/pages': " in result.stderr
+
+
+def test_members_only_sub_forums_are_skipped_and_the_rest_of_the_forum_collected(tmp_path):
+    forum = SyntheticForum(ForumShape(seed=7, forums_per_category=6, threads_per_forum=2, posts_per_thread=3))
+    site = RENDERER.site_factory(forum)
+    # Every forum without sub-forums but two answers with the login form, as members-only areas do:
+    # many walls in a row, while the index and the other listings stay readable.
+    leaves = [f for f in forum.forums.values() if not f.is_category and not f.children]
+    walled = leaves[2:]
+    faults = [FaultRule(f"^{re.escape(urlsplit(site.forum_url(f)).path)}", "login", times=10**6) for f in walled]
+    server = ForumServer(site, faults=faults)
+    server.start()
+    try:
+        result = scrapy_crawl(RENDERER.spider, server.base_url, tmp_path, check=False)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr[-3000:]
+    hidden = {str(t.thread_id * POST_SLOTS + p) for f in walled for t in forum.listing(f)
+              for p in range(1, t.post_count + 1)}
+    expected = {str(pid) for pid in forum.all_post_ids()} - hidden
+    assert hidden and expected
+    assert sorted(r["post_id"] for r in dataset_rows(tmp_path, ["post_id"])) == sorted(expected)
+    assert f"'miata/blocked/members_only_listings': {len(walled)}" in result.stderr
+    assert "site_blocking" not in result.stderr
 
 
 @pytest.mark.parametrize("fault", ["ban", "challenge"])
