@@ -27,7 +27,7 @@ from miata_spiders.testing.render_discourse import PRIVATE, DiscourseForumSite
 from miata_spiders.testing.server import FaultRule, ForumServer
 from pipelines.crawl_state import CrawlState
 from pipelines.schema import normalise_text
-from tests.support.crawl import FAST, ROOT, dataset_rows, scrapy_crawl
+from tests.support.crawl import FAST, ROOT, dataset_rows, edited_post_ids, scrapy_crawl
 
 # Chunks of 4 posts (the server says so in each topic's chunk_size): most topics need posts.json calls.
 CHUNK = 4
@@ -284,8 +284,7 @@ def test_growth_fetches_only_changed_topics_and_only_their_new_posts(crawled):
     assert set(versions) == {str(i) for i in new.all_post_ids()}
     # The grown topics' last old post was edited: it is fetched again (the chunk from it on) and stored
     # as a second version; nothing else is stored twice.
-    edited = {str(t * POST_SLOTS + p) for t in old.all_thread_ids() for p in range(1, old.thread(t).post_count + 1)
-              if new_site.expected_row(new.post(t, p))["body_text"] != old_site.expected_row(old.post(t, p))["body_text"]}
+    edited = edited_post_ids(old_site, new_site)
     assert edited and {pid for pid, n in versions.items() if n > 1} == edited
     old_ids = set(old.all_thread_ids())
     grown = [t for t in old_ids if new.thread(t).post_count != old.thread(t).post_count]

@@ -26,7 +26,7 @@ from miata_spiders.testing.render_xenforo import XenForoForumSite
 from miata_spiders.testing.server import FaultRule, ForumServer
 from pipelines.crawl_state import CrawlState
 from pipelines.schema import normalise_text
-from tests.support.crawl import FAST, ROOT, dataset_rows, scrapy_crawl
+from tests.support.crawl import FAST, ROOT, dataset_rows, edited_post_ids, scrapy_crawl
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SMALL = ForumShape(seed=7, threads_per_forum=5, posts_per_thread=6, posts_per_page=5, threads_per_page=4)
@@ -289,8 +289,7 @@ def test_growth_is_collected_from_the_last_known_page_on(crawled):
     versions = Counter(r["post_id"] for r in rows)
     assert set(versions) == {str(i) for i in new.all_post_ids()}
     # An edit the engine shows (XenForo hides a deleted post's text) is a second version; nothing else is.
-    edited = {str(t * POST_SLOTS + p) for t in old.all_thread_ids() for p in range(1, old.thread(t).post_count + 1)
-              if new_site.expected_row(new.post(t, p))["body_text"] != old_site.expected_row(old.post(t, p))["body_text"]}
+    edited = edited_post_ids(old_site, new_site)
     assert edited and {pid for pid, n in versions.items() if n > 1} == edited
     # Thread pages fetched: grown threads from their last known page on, new threads whole.
     old_ids = set(old.all_thread_ids())

@@ -41,3 +41,11 @@ def dataset_rows(data_dir: Path, columns=None) -> list[dict]:
     if not any(posts.glob("*/*.parquet")):
         return []
     return ds.dataset(str(posts), format="parquet", partitioning="hive").to_table(columns=columns).to_pylist()
+
+
+def edited_post_ids(old_site, new_site) -> set[str]:
+    """Ids of the old forum's posts whose stored text differs on the grown site: exactly the posts a
+    re-crawl must store a second version of (an engine that hides a deleted post's text shows no edit)."""
+    old, new = old_site.forum, new_site.forum
+    return {str(old.post(t, p).post_id) for t in old.all_thread_ids() for p in range(1, old.thread(t).post_count + 1)
+            if new_site.expected_row(new.post(t, p))["body_text"] != old_site.expected_row(old.post(t, p))["body_text"]}
