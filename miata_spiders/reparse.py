@@ -31,6 +31,8 @@ from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from scrapy.http import TextResponse
+
 # Cache entries handed to a worker at a time: big enough to amortise inter-process traffic, small
 # enough that pages come back nearly in URL order (a thread's first page before its later ones).
 CHUNK_ENTRIES = 16
@@ -142,7 +144,7 @@ class PageParser:
         if meta["status"] != 200:
             return ParsedEntry(url, "skipped")
         response = read_response(entry, self.use_gzip, meta)
-        if urlsplit(url).path == "/robots.txt" or not hasattr(response, "selector") or not looks_complete(response):
+        if urlsplit(url).path == "/robots.txt" or not isinstance(response, TextResponse) or not looks_complete(response):
             return ParsedEntry(url, "skipped")  # robots.txt, images; truncated pages are never cached
         try:
             parser = spider.engine_for(response)

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 from parsel import Selector
-from scrapy.http import HtmlResponse
+from scrapy.http import TextResponse, XmlResponse
 from scrapy.selector import Selector as ScrapySelector
 from scrapy.utils.response import get_base_url
 
@@ -39,10 +39,12 @@ _ISO = re.compile(r"^\s*(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.\d+
 def as_selector(page) -> Selector:
     """A parsel Selector for a Scrapy response or a Selector.
 
-    An ``HtmlResponse`` is parsed once, by :func:`html_selector`, and the selector is kept as the
-    response's own (``response.selector``, ``response.xpath`` and ``response.css`` then use the same
-    tree, so nothing parses the page twice)."""
-    if isinstance(page, HtmlResponse):
+    A text response (what Scrapy would parse as HTML) is parsed once, by :func:`html_selector`, and the
+    selector is kept as the response's own (``response.selector``, ``response.xpath`` and ``response.css``
+    then use the same tree, so nothing parses the page twice). Callers test ``isinstance(page,
+    TextResponse)``, never ``hasattr(page, "selector")``: that property builds Scrapy's own lxml.html
+    tree first, and the engines would then walk its slower element proxies."""
+    if isinstance(page, TextResponse) and not isinstance(page, XmlResponse):  # what Scrapy parses as HTML
         if page._cached_selector is None:  # Scrapy's own cache slot of TextResponse.selector
             page._cached_selector = html_selector(page)
         return page._cached_selector

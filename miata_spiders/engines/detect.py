@@ -26,6 +26,7 @@ from functools import lru_cache
 from lxml import etree
 from parsel import Selector
 from scrapy.exceptions import CloseSpider
+from scrapy.http import TextResponse
 
 from miata_spiders.engines.base import as_selector, html_root
 
@@ -106,7 +107,7 @@ def _inputs(page) -> tuple[bytes | None, Selector | None, bytes | None]:
     body = getattr(page, "body", None)
     if isinstance(body, bytes) and body.lstrip()[:1] in (b"{", b"["):
         return body, None, None
-    selector = as_selector(page) if hasattr(page, "selector") else None
+    selector = as_selector(page) if isinstance(page, TextResponse) else None
     markup = None
     if isinstance(body, bytes) and _ascii_safe(getattr(page, "encoding", None) or "utf-8"):
         markup = _lowered(body)
