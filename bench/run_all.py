@@ -93,8 +93,21 @@ def main() -> None:
     from render import render
 
     shown = ".venv/bin/python bench/run_all.py" + (" --quick" if args.quick else "")
-    doc.write_text(with_parse_speed_sections(render(results, runs, machine(), shown), results, runs))
+    generated = with_parse_speed_sections(render(results, runs, machine(), shown), results, runs)
+    doc.write_text(generated + hand_run_sections(doc))
     print(f"wrote {doc}", file=sys.stderr)
+
+
+#: Everything after this line of the document is written by hand (benchmarks run on their own, with their
+#: commands in their sections) and kept as it is when the generated part above it is re-rendered.
+HAND_RUN_MARKER = "<!-- hand-run sections below: kept as they are by bench/run_all.py -->"
+
+
+def hand_run_sections(doc: Path) -> str:
+    """The hand-written tail of ``doc`` from its marker on ("" when there is none)."""
+    text = doc.read_text() if doc.exists() else ""
+    at = text.find(HAND_RUN_MARKER)
+    return "" if at < 0 else "\n" + text[at:]
 
 
 def with_parse_speed_sections(text: str, results: Path, runs: dict) -> str:

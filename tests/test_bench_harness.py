@@ -47,3 +47,12 @@ def test_nested_page_parses_whole_at_a_shallow_depth():
     plain = bench_nesting.run_case("vbulletin4", "divs", 0, nested=True)
     assert result["posts"] == plain["posts"] > 1
     assert result["next_page"] is True
+
+
+def test_regenerating_the_benchmarks_document_keeps_its_hand_run_sections(tmp_path):
+    import run_all
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n\nold generated table\n\n{run_all.HAND_RUN_MARKER}\n\n## Several workers\n\n| 2 | 7.92 |\n")
+    assert run_all.hand_run_sections(doc) == f"\n{run_all.HAND_RUN_MARKER}\n\n## Several workers\n\n| 2 | 7.92 |\n"
+    assert run_all.hand_run_sections(tmp_path / "missing.md") == ""
