@@ -94,8 +94,9 @@ Reading = Local | Aware | DaysBack | Ago | Weekday
 class DateResolver:
     """Resolves forum-printed dates against a crawl time ``now`` in the page's timezone.
 
-    ``date_order`` ("MDY" or "DMY") decides only numeric dates separated by ``-`` or ``/``; dotted
-    dates (``03.03.2011``) are day-first everywhere and ISO dates are year-first everywhere.
+    ``date_order`` ("MDY" or "DMY") decides only numeric dates separated by ``-`` or ``/``, and only
+    where both orders are possible (``25/12/2019`` is day-first whatever the order); dotted dates
+    (``03.03.2011``) are day-first everywhere and ISO dates are year-first everywhere.
     """
 
     tz: tzinfo = field(default_factory=lambda: ZoneInfo("UTC"))
@@ -224,6 +225,10 @@ def _read_numeric(match, date_order, this_year):
         day, month = first, second
     else:
         month, day = first, second
+    if month > 12 >= day:
+        # The site's order cannot be meant: a 25th month does not exist, while "25/12" can only be
+        # day-first (a board whose members chose their own date format prints both orders).
+        day, month = month, day
     when = date(_full_year(match["year"], this_year), month, day)
     return Local(datetime.combine(when, _clock_or_midnight(match)))
 

@@ -134,6 +134,15 @@ def test_dotted_dates_are_day_first_whatever_the_site_order():
     assert us.parse("04-09-2015") == datetime(2015, 4, 9, tzinfo=timezone.utc)
 
 
+def test_a_date_only_one_order_can_read_is_read_in_that_order():
+    """A member who set a day-first format on a month-first board prints "25/12/2019": no 25th month exists."""
+    us = DateResolver(tz="UTC", now=NOW, date_order="MDY")
+    uk = DateResolver(tz="UTC", now=NOW, date_order="DMY")
+    assert us.parse("25/12/2019 22:05") == datetime(2019, 12, 25, 22, 5, tzinfo=timezone.utc)
+    assert uk.parse("12/25/2019 10:05 PM") == datetime(2019, 12, 25, 22, 5, tzinfo=timezone.utc)
+    assert us.parse("12/11/2019 22:05") == datetime(2019, 12, 11, 22, 5, tzinfo=timezone.utc)  # both possible: site order
+
+
 def test_same_text_resolves_per_resolver_not_per_cache():
     """Readings are cached per text; the timezone and crawl time must still be each resolver's own."""
     london = DateResolver(tz="Europe/London", now=NOW)
