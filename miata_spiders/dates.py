@@ -151,13 +151,16 @@ def read_date(text: str, date_order: str = "MDY", this_year: int | None = None) 
     if not cleaned:
         return None
     this_year = this_year or datetime.now(timezone.utc).year
-    for pattern, reader in _patterns():
-        match = pattern.match(cleaned)
-        if match:
-            try:
-                return reader(match, date_order, this_year)
-            except (ValueError, OverflowError):  # 31 February, hour 25, ...: printed wrong, not a guess
-                return None
+    unlabelled = _LABEL.sub("", cleaned, count=1)
+    for candidate in (cleaned, unlabelled) if unlabelled != cleaned else (cleaned,):
+        for pattern, reader in _patterns():
+            match = pattern.match(candidate)
+            if match:
+                try:
+                    return reader(match, date_order, this_year)
+                except (ValueError, OverflowError):  # 31 February, hour 25, ...: printed wrong, not a guess
+                    return None
+    cleaned = unlabelled
     if _LETTER.search(cleaned) and _YEAR.search(cleaned):
         naive = _dateparser_reading(cleaned, date_order)
         return None if naive is None else Local(naive)
@@ -165,6 +168,11 @@ def read_date(text: str, date_order: str = "MDY", this_year: int | None = None) 
 
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
+# The word a skin prints before the date ("Posted: ...", "Verfasst am ...", "Publié le ..."), in the
+# languages we read: tried only when the whole text is not a date.
+_LABEL = re.compile(r"^(?:posted|post date|date|datum|verfasst|geschrieben|publié|posté|envoyé|publicado|enviado|"
+                    r"scritto|inviato|pubblicato|geplaatst|gepost)(?:\s+(?:on|am|le|el|il|op))?\s*:?\s*"
+                    r"|^(?:on|am|le|el|il|op)\s+")
 _LETTER = re.compile(r"[^\W\d_]")
 _YEAR = re.compile(r"\b\d{4}\b")
 
@@ -353,8 +361,8 @@ def _patterns():
     count = rf"(?P<count>\d+|{one})\s*"
     plural = r"(?:s|en|n|e)?"
     return [
-        # 2016-02-01, 02:21 / 2010-11-21T10:51:58+0000
-        (re.compile(rf"^(?P<year>\d{{4}})-(?P<month>\d{{1,2}})-(?P<day>\d{{1,2}})"
+        # 2016-02-01, 02:21 / 2010-11-21T10:51:58+0000 / 2016/02/01 02:21
+        (re.compile(rf"^(?P<year>\d{{4}})(?P<ysep>[-/])(?P<month>\d{{1,2}})(?P=ysep)(?P<day>\d{{1,2}})"
                     rf"(?:(?:t|{_AT}){_TIME}(?:\.\d+)?)?\s*(?P<offset>z|[+-]\d{{2}}:?\d{{2}})?$"), _read_iso),
         # 06-15-2016, 03:03 PM / 03.03.2011, 14:17 / 03-17-18 12:02 AM
         (re.compile(rf"^(?P<first>\d{{1,2}})(?P<sep>[-/.])(?P<second_>\d{{1,2}})(?P=sep)(?P<year>\d{{4}}|\d{{2}})"

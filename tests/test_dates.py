@@ -143,6 +143,21 @@ def test_a_date_only_one_order_can_read_is_read_in_that_order():
     assert us.parse("12/11/2019 22:05") == datetime(2019, 12, 11, 22, 5, tzinfo=timezone.utc)  # both possible: site order
 
 
+@pytest.mark.parametrize("printed, utc", [
+    ("Posted: Wed Mar 03, 2021 10:05 pm", "2021-03-03T22:05:00+00:00"),  # phpBB subsilver2 prints its label
+    ("Posted on 03-03-2021 at 10:05 PM", "2021-03-03T22:05:00+00:00"),
+    ("Verfasst am: 03.03.2021, 22:05", "2021-03-03T22:05:00+00:00"),
+    ("Publié le 3 mars 2021, 22:05", "2021-03-03T22:05:00+00:00"),
+    ("2021/03/03 22:05", "2021-03-03T22:05:00+00:00"),  # year first with slashes
+])
+def test_a_label_before_the_date_and_year_first_slashes(printed, utc):
+    assert DateResolver(tz="UTC", now=NOW).parse(printed) == datetime.fromisoformat(utc)
+
+
+def test_a_label_alone_is_no_date():
+    assert DateResolver(tz="UTC", now=NOW).parse("Posted by admin") is None
+
+
 def test_same_text_resolves_per_resolver_not_per_cache():
     """Readings are cached per text; the timezone and crawl time must still be each resolver's own."""
     london = DateResolver(tz="Europe/London", now=NOW)
