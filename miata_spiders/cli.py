@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from importlib import import_module
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -104,6 +105,31 @@ def cmd_parse(args) -> int:
     return status
 
 
+#: Commands defined in their own modules: command -> (module, function that adds its sub-parser).
+#: Only the command being run is imported: the others pull in PRAW, pandas and pyarrow.dataset,
+#: seconds of start-up that `miata parse` of one page would otherwise pay.
+COMMANDS = {
+    "demo": ("miata_spiders.demo", "add_demo_parser"),
+    "serve": ("miata_spiders.demo", "add_demo_parser"),
+    "query": ("miata_spiders.query", "add_query_parser"),
+    "reparse": ("miata_spiders.reparse", "add_reparse_parser"),
+    "reddit": ("pipelines.reddit", "add_reddit_parser"),
+    "crawl-all": ("miata_spiders.crawl_all", "add_crawl_all_parser"),
+    "data": ("miata_spiders.data", "add_data_parser"),
+}
+
+
+def _commands_to_load(argv) -> list[str]:
+    """The one command ``argv`` runs; every command for help, a typo or no command (argparse then
+    lists them all)."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    if first == "parse":
+        return []
+    if first in COMMANDS:
+        return [first]
+    return list(COMMANDS)
+
+
 def main(argv=None) -> int:
     # `miata` works from any directory, not only beside scrapy.cfg.
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "miata_spiders.settings")
@@ -119,19 +145,8 @@ def main(argv=None) -> int:
     p.add_argument("file", help="saved HTML page")
     p.set_defaults(func=cmd_parse)
 
-    from miata_spiders.crawl_all import add_crawl_all_parser
-    from miata_spiders.data import add_data_parser
-    from miata_spiders.demo import add_demo_parser
-    from miata_spiders.query import add_query_parser
-    from miata_spiders.reparse import add_reparse_parser
-    from pipelines.reddit import add_reddit_parser
-
-    add_demo_parser(sub)
-    add_query_parser(sub)
-    add_reparse_parser(sub)
-    add_reddit_parser(sub)
-    add_crawl_all_parser(sub)
-    add_data_parser(sub)
+    for module, function in dict.fromkeys(COMMANDS[name] for name in _commands_to_load(sys.argv[1:] if argv is None else argv)):
+        getattr(import_module(module), function)(sub)  # each module once: "serve" comes with "demo"
 
     args = parser.parse_args(argv)
     try:
