@@ -33,6 +33,8 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lxml import etree
+
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines.base import (
     ForumEngine,
@@ -46,7 +48,6 @@ from miata_spiders.engines.base import (
     has_class,
     id_is,
     machine_time,
-    text_of,
     to_int,
     xpath,
 )
@@ -79,6 +80,15 @@ _EDIT_COUNT = re.compile(r"(?<![\d:])\d{1,3}(?![\d:])")
 _SUBSILVER_SIGNATURE = re.compile(r"^\s*_{5,}\s*")
 
 
+def _text(element) -> str:
+    """``text_of`` of an lxml element ("" for None): libxml2 serialises the element's text (the string
+    itertext joins, comments left out) in one call, where itertext's set-up alone costs more than the
+    text of the small elements read here (names, dates, page links)."""
+    if element is None:
+        return ""
+    return " ".join(etree.tostring(element, method="text", encoding=str, with_tail=False).replace("\xa0", " ").split())
+
+
 def _cls(name: str) -> str:
     """XPath predicate: the class list holds ``name``; the cheap ``contains`` runs first, so the exact
     token test only runs on candidates."""
@@ -107,7 +117,12 @@ def canonical_url(url: str) -> str:
 def _query_value(url: str | None, key: str) -> str | None:
     if not url:
         return None
-    for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+    query = urlsplit(url).query
+    # Without "%" or "+" there is nothing for parse_qsl to decode: its pairs are the pieces split at
+    # "=" (read several times per post, so the cheap split pays).
+    pairs = (parse_qsl(query, keep_blank_values=True) if "%" in query or "+" in query
+             else (piece.partition("=")[::2] for piece in query.split("&") if piece))
+    for k, v in pairs:
         if k == key and v.isdigit():
             return v
     return None
@@ -163,13 +178,13 @@ def timezone_from_footer(page) -> tzinfo | None:
             except (ZoneInfoNotFoundError, ValueError):
                 pass
         parent = span.getparent()
-        return _offset(text_of(parent if parent is not None else span))
+        return _offset(_text(parent if parent is not None else span))
     text = first(_FOOTER_TEXTS(root))
     if text is not None:
         holder = text.getparent()  # a tail's getparent() is the element it follows
-        return _offset(text_of(holder.getparent() if text.is_tail and holder.getparent() is not None else holder))
+        return _offset(_text(holder.getparent() if text.is_tail and holder.getparent() is not None else holder))
     holder = first(_ALL_TIMES_ARE(root))
-    return _offset(text_of(holder)) if holder is not None else None
+    return _offset(_text(holder)) if holder is not None else None
 
 
 def _offset(text: str) -> tzinfo | None:
@@ -254,11 +269,23 @@ _THUMBNAIL_TARGET = xpath("descendant::a[@href][descendant::img]/@href")
 _INLINE_IMAGE = xpath(f"descendant::dt[{_cls('attach-image')}]/descendant::img/@src")
 _FILE_LINK = xpath("descendant::a[@href]/@href")
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
+# phpBB's own link to a post: its forum id and a cookie-less visitor's session id drop out of the
+# canonical form, and so does the fragment (whatever it holds: urlsplit drops tabs and newlines
+# before it splits it off).
+_PLAIN_POST_LINK = re.compile(r"\./viewtopic\.php\?(?:f=[0-9]+&)?p=([0-9]+)(?:&sid=[0-9a-f]+)?(?:#.*)?", re.S)
 
 
 def _class_tokens(element) -> set[str]:
     """The class list as XPath's ``normalize-space`` splits it (XML whitespace only)."""
     return set(_XML_SPACE.split(element.get("class") or ""))
+
+
+def _spaced(value: str) -> str:
+    """A class attribute as ``has_class`` reads it: " a b " (XML whitespace made spaces; runs of
+    spaces need no collapsing for a test of " name " in it)."""
+    if "\t" in value or "\n" in value or "\r" in value:
+        value = _XML_SPACE.sub(" ", value)
+    return f" {value} "
 
 
 class _PostBoxes(NamedTuple):
@@ -271,7 +298,7 @@ class _PostBoxes(NamedTuple):
 def _has_class(element, name: str) -> bool:
     """``_cls(name)`` in Python: the class list holds ``name``."""
     value = element.get("class")
-    return value is not None and name in value and name in _class_tokens(element)
+    return value is not None and name in value and f" {name} " in _spaced(value)
 
 
 # A post is small (tens of elements): walking it in Python with lxml's C-level tag filter costs less
@@ -280,67 +307,71 @@ def _has_class(element, name: str) -> bool:
 
 def _post_layout(node) -> tuple:
     """(author line, message) of a prosilver post: the first element of ``_AUTHOR_LINE`` (else of
-    ``_AUTHOR_LINE_ANYWHERE``) and of ``_CONTENT`` (else ``_CONTENT_ANYWHERE``), in one walk."""
+    ``_AUTHOR_LINE_ANYWHERE``) and of ``_CONTENT`` (else ``_CONTENT_ANYWHERE``)."""
+    return _post_scan(node)[:2]
+
+
+def _post_boxes(node) -> _PostBoxes:
+    """``_DELETED`` (but for the post's own class), ``_NOTICES``, ``_SIGNATURE``, ``_ATTACHMENT_BOXES``."""
+    return _post_scan(node)[2]
+
+
+def _post_scan(node) -> tuple:
+    """(author line, message, ``_PostBoxes``) of a prosilver post: ``_post_layout`` and ``_post_boxes``
+    in one walk of its p, div and dl elements."""
     line = any_line = content = any_content = None
-    for element in node.iter("p", "div"):
-        if element is node:
+    deleted, notices, signature, boxes = False, [], None, []
+    for element in node.iter("p", "div", "dl"):
+        value = element.get("class")
+        if value is None or element is node:
             continue
-        if element.tag == "p":
-            if any_line is None or line is None:
-                if _has_class(element, "author"):
-                    any_line = any_line if any_line is not None else element
-                    if line is None and _under_postbody(element, node):
-                        line = element
-        elif (any_content is None or content is None) and _has_class(element, "content"):
-            any_content = any_content if any_content is not None else element
-            if content is None and _under_postbody(element, node):
-                content = element
-        if line is not None and content is not None:
-            break
-    return (line if line is not None else any_line), (content if content is not None else any_content)
+        tag = element.tag
+        if tag == "p":
+            if line is None and "author" in value and " author " in _spaced(value):
+                if any_line is None:
+                    any_line = element
+                if _under_postbody(element, node):
+                    line = element
+        elif tag == "dl":
+            if "attachbox" in value and " attachbox " in _spaced(value):
+                boxes.append(element)
+        elif ("content" in value or "notice" in value or "signature" in value or "inline-attachment" in value
+              or "post_deleted_msg" in value):
+            tokens = _spaced(value)
+            if content is None and " content " in tokens:
+                if any_content is None:
+                    any_content = element
+                if _under_postbody(element, node):
+                    content = element
+            if " post_deleted_msg " in tokens:
+                deleted = True
+            elif " notice " in tokens:
+                notices.append(element)
+            if signature is None and " signature " in tokens:
+                signature = element
+            if " inline-attachment " in tokens:
+                boxes.append(element)
+    return ((line if line is not None else any_line), (content if content is not None else any_content),
+            _PostBoxes(deleted, notices, signature, boxes))
 
 
 def _under_postbody(element, node) -> bool:
     """``element`` is a child of ``./div/div[postbody]``, ``./div/div[postbody]/div`` or ``./div[postbody]``
     of ``node`` (the precise paths of ``_AUTHOR_LINE`` and ``_CONTENT``)."""
     parent = element.getparent()
-    chain = [parent]
-    while parent is not None and parent is not node and len(chain) < 4:
-        parent = parent.getparent()
-        chain.append(parent)
-    # chain: element's parent, grandparent, ... up to node (at most 3 levels below it)
-    if chain[-1] is not node:
+    if parent is None or parent is node or parent.tag != "div":
         return False
-    levels = chain[:-1]  # the divs between node (exclusive) and element (exclusive), innermost first
-    if any(level.tag != "div" for level in levels):
+    grandparent = parent.getparent()
+    if grandparent is node:  # ./div[postbody]/element
+        return _has_class(parent, "postbody")
+    if grandparent is None or grandparent.tag != "div":
         return False
-    if len(levels) == 1:  # ./div[postbody]/element
-        return _has_class(levels[0], "postbody")
-    if len(levels) == 2:  # ./div/div[postbody]/element
-        return _has_class(levels[0], "postbody")
-    return len(levels) == 3 and _has_class(levels[1], "postbody")  # ./div/div[postbody]/div/element
-
-
-def _post_boxes(node) -> _PostBoxes:
-    """``_DELETED`` (but for the post's own class), ``_NOTICES``, ``_SIGNATURE``, ``_ATTACHMENT_BOXES``, in one walk."""
-    deleted, notices, signature, boxes = False, [], None, []
-    for element in node.iter("div", "dl"):
-        if element is node or element.get("class") is None:
-            continue
-        if element.tag == "dl":
-            if _has_class(element, "attachbox"):
-                boxes.append(element)
-            continue
-        tokens = _class_tokens(element)
-        if "post_deleted_msg" in tokens:
-            deleted = True
-        elif "notice" in tokens:
-            notices.append(element)
-        if "signature" in tokens and signature is None:
-            signature = element
-        if "inline-attachment" in tokens:
-            boxes.append(element)
-    return _PostBoxes(deleted, notices, signature, boxes)
+    above = grandparent.getparent()
+    if above is node:  # ./div/div[postbody]/element
+        return _has_class(parent, "postbody")
+    if above is None or above.tag != "div":
+        return False
+    return above.getparent() is node and _has_class(grandparent, "postbody")  # ./div/div[postbody]/div/element
 
 
 class _BodyParts(NamedTuple):
@@ -376,6 +407,37 @@ def _body_parts(body) -> _BodyParts:
     return _BodyParts(quotes, frozenset(labels), frozenset(smilies), any_image, any_link)
 
 
+# The author line is a handful of elements: its three lookups run as walks with lxml's C-level tag
+# filter (no XPath context to set up), each returning the first element of the query named.
+
+def _member_link(scope):
+    """The first element of ``_LINE_MEMBER`` in ``scope``: a member link whose text is not blank (XML
+    whitespace; itertext, like XPath's string value, leaves out comments)."""
+    for link in scope.iter("a"):
+        href = link.get("href")
+        if (href and "memberlist.php" in href and "u=" in href and link is not scope
+                and "".join(link.itertext()).strip(" \t\r\n")):
+            return link
+    return None
+
+
+def _line_time(line):
+    """The first element of ``_LINE_TIME`` in ``line``."""
+    for time in line.iter("time"):
+        if time.get("datetime") is not None and time is not line:
+            return time
+    return None
+
+
+def _post_link(line) -> str | None:
+    """The first value of ``_LINE_POST_LINK`` in ``line``."""
+    for link in line.iter("a"):
+        href = link.get("href")
+        if href and "viewtopic.php" in href and "p=" in href and link is not line:
+            return href
+    return None
+
+
 class ProsilverFields(PostFields):
     """One prosilver post (``div#p{id}.post``); subsilver2 overrides the fields its table layout prints
     elsewhere. ``start`` is the page's offset: a post's position is ``start`` plus its index."""
@@ -386,14 +448,16 @@ class ProsilverFields(PostFields):
         self.index = {node: number for number, node in enumerate(nodes, 1)}
         self.host = urlsplit(base_url).netloc
         # Several fields read the same sub-element of the post being read; it is looked up once.
-        self._cached: dict[tuple[str, object], object] = {}
+        self._cached: dict[str, tuple[object, object]] = {}
+        self._post_url_stem: str | None = None
 
     def cached(self, key: str, element, compute):
-        """``compute(element)`` once per post: the cache is emptied when ``read`` moves to a new post."""
-        found = self._cached.get((key, element), self)
-        if found is self:
-            found = self._cached[(key, element)] = compute(element)
-        return found
+        """``compute(element)`` once per post: each key remembers the element it was last computed for
+        (held, so the identity test is sound), and ``read`` empties the cache when it moves to a new post."""
+        found = self._cached.get(key)
+        if found is None or found[0] is not element:
+            found = self._cached[key] = (element, compute(element))
+        return found[1]
 
     def read(self, node):
         self._cached.clear()
@@ -405,25 +469,25 @@ class ProsilverFields(PostFields):
         return match.group(1) if match else None
 
     def author_line(self, node):
-        return self.cached("layout", node, _post_layout)[0]
+        return self.cached("scan", node, _post_scan)[0]
 
     def author(self, node) -> tuple[str | None, str | None]:
         """The member link in "by <strong>NAME</strong> »", else in the profile column (mobile and
         "noavatar" styles keep one of the two); a guest or deleted user is a bare name."""
         line = self.author_line(node)
         if line is not None:
-            link = first(_LINE_MEMBER(line))
+            link = _member_link(line)
             if link is not None:
-                return text_of(link) or None, member_id_from_url(link.get("href"))
+                return _text(link) or None, member_id_from_url(link.get("href"))
         profile = _PROFILE_NAME(node)
         for scope in profile:
-            link = first(_LINE_MEMBER(scope))
+            link = _member_link(scope)
             if link is not None:
-                return text_of(link) or None, member_id_from_url(link.get("href"))
+                return _text(link) or None, member_id_from_url(link.get("href"))
         for scope in ([line] if line is not None else []) + profile:
             name = first(_LINE_NAME(scope))
-            if name is not None and text_of(name):
-                return text_of(name), None
+            if name is not None and _text(name):
+                return _text(name), None
         return None, None
 
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
@@ -431,11 +495,11 @@ class ProsilverFields(PostFields):
         line = self.author_line(node)
         if line is None:
             return None, None
-        time = first(_LINE_TIME(line))
+        time = _line_time(line)
         if time is not None:
-            printed = text_of(time) or None
+            printed = _text(time) or None
             return machine_time(time) or _parse_date(printed, self.dates), printed
-        text = text_of(line)
+        text = _text(line)
         if "»" in text:
             printed = text.rsplit("»", 1)[1].strip()
             return _parse_date(printed, self.dates), printed or None
@@ -454,12 +518,26 @@ class ProsilverFields(PostFields):
 
     def url(self, node) -> str | None:
         line = self.author_line(node)
-        href = first(_LINE_POST_LINK(line)) if line is not None else None
-        return canonical_url(urljoin(self.base_url, href or f"./viewtopic.php?p={self.post_id(node)}"))
+        href = _post_link(line) if line is not None else None
+        return self.post_url(href or f"./viewtopic.php?p={self.post_id(node)}")
+
+    def post_url(self, href: str) -> str:
+        """``canonical_url(urljoin(base, href))`` of a post link. phpBB's own, "./viewtopic.php?p=N#pN"
+        (``_PLAIN_POST_LINK``), canonicalises to the page's "./viewtopic.php?p=0" with N for 0 (neither
+        urljoin nor canonical_url reads the digits), so that one is resolved once per page; any other href
+        takes the full route."""
+        match = _PLAIN_POST_LINK.fullmatch(href)
+        if match is not None:
+            if self._post_url_stem is None:
+                stem = canonical_url(urljoin(self.base_url, "./viewtopic.php?p=0"))
+                self._post_url_stem = stem[:-1] if stem.endswith("?p=0") else ""
+            if self._post_url_stem:
+                return self._post_url_stem + match.group(1)
+        return canonical_url(urljoin(self.base_url, href))
 
     # body ----------------------------------------------------------------------------------------
     def body(self, node):
-        return self.cached("layout", node, _post_layout)[1]
+        return self.cached("scan", node, _post_scan)[1]
 
     def is_deleted(self, node, body) -> bool:
         """Soft-deleted (3.1+, shown to moderators): ``div.post.deleted`` or its notice; the body stays.
@@ -467,7 +545,7 @@ class ProsilverFields(PostFields):
         return body is None or "deleted" in _class_tokens(node) or self.boxes(node).deleted_notice
 
     def boxes(self, node) -> _PostBoxes:
-        return self.cached("boxes", node, _post_boxes)
+        return self.cached("scan", node, _post_scan)[2]
 
     def body_parts(self, body) -> _BodyParts:
         return self.cached("body_parts", body, _body_parts)
@@ -494,12 +572,12 @@ class ProsilverFields(PostFields):
 
     def cite_author(self, cite) -> str | None:
         for element in cite.iter("a"):
-            if "memberlist.php" in (element.get("href") or "") and text_of(element):
-                return text_of(element)
+            if "memberlist.php" in (element.get("href") or "") and _text(element):
+                return _text(element)
         # "NAME wrote:" is the cite's own text before any link or date span.
         label = cite.text or ""
         if not label.strip() and len(cite) == 0:
-            label = text_of(cite)
+            label = _text(cite)
         return _WROTE.sub("", " ".join(label.split())) or None
 
     def cite_post_id(self, cite) -> str | None:
@@ -579,8 +657,8 @@ class ProsilverFields(PostFields):
                 parts.append(child.tail or "")  # subsilver2 opens its notes with <br /><br />
                 continue
             if editor is None and (child.tag == "a" or "username" in (child.get("class") or "")):
-                editor, after = text_of(child), len(parts) + 1
-            parts += [text_of(child), child.tail or ""]
+                editor, after = _text(child), len(parts) + 1
+            parts += [_text(child), child.tail or ""]
         sentence = " ".join(" ".join(parts).split())
         if editor is None:
             match = _ENGLISH_EDIT.search(sentence)
@@ -631,7 +709,7 @@ class Subsilver2Fields(ProsilverFields):
 
     def author(self, node) -> tuple[str | None, str | None]:
         name = first(_SS_AUTHOR(node))
-        return (text_of(name) or None if name is not None else None), member_id_from_url(first(_SS_MEMBER(node)))
+        return (_text(name) or None if name is not None else None), member_id_from_url(first(_SS_MEMBER(node)))
 
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
         """The text after the last label (``<b>Posted:</b>``) of the header's right-hand block."""
@@ -645,7 +723,7 @@ class Subsilver2Fields(ProsilverFields):
     def url(self, node) -> str | None:
         block = self.posted_block(node)
         href = first(_SS_POST_LINK(block)) if block is not None else None
-        return canonical_url(urljoin(self.base_url, href or f"./viewtopic.php?p={self.post_id(node)}"))
+        return self.post_url(href or f"./viewtopic.php?p={self.post_id(node)}")
 
     def body(self, node):
         bodies = [b for b in _SS_BODIES(node) if b.tag == "div"]
@@ -726,16 +804,16 @@ def _paging(root, url: str, blocks: list) -> tuple[int, int | None, int | None, 
     links: list[tuple[int, int]] = []  # (page number, start offset) of numbered page links
     for block in blocks:
         # "Page <strong>2</strong> of <strong>10</strong>", in any language (3.0, subsilver2).
-        strongs = [s for s in block.iter("strong") if text_of(s).isdigit()]
-        if page is None and len(strongs) >= 2 and _PAGE_OF.search(text_of(strongs[0].getparent())):
-            page, page_count = int(text_of(strongs[0])), int(text_of(strongs[1]))
+        strongs = [s for s in block.iter("strong") if _text(s).isdigit()]
+        if page is None and len(strongs) >= 2 and _PAGE_OF.search(_text(strongs[0].getparent())):
+            page, page_count = int(_text(strongs[0])), int(_text(strongs[1]))
         if page is None:
             current = first(block.xpath(f"descendant::li[{_cls('active')}]/span/text()")) or (
-                text_of(strongs[0]) if len(strongs) == 1 else None)
+                _text(strongs[0]) if len(strongs) == 1 else None)
             if current and current.strip().isdigit():
                 page = int(current.strip())
         for link in block.iter("a"):
-            label = text_of(link)
+            label = _text(link)
             if label.isdigit() and link.get("href"):
                 links.append((int(label), int(_query_value(link.get("href"), "start") or 0)))
     js = _PER_PAGE_JS.search(" ".join(_SCRIPTS(root)))
@@ -763,7 +841,7 @@ def _next_page(root, base: str, page: int, blocks: list) -> str | None:
     for block in blocks:
         href = first(block.xpath("descendant::a[@rel='next']/@href"))
         if not href:
-            href = next((link.get("href") for link in block.iter("a") if text_of(link) == str(page + 1)), None)
+            href = next((link.get("href") for link in block.iter("a") if _text(link) == str(page + 1)), None)
         if href:
             break
     if not href:  # phpBB 3.0 viewtopic's "Next" link under the posts
@@ -777,7 +855,7 @@ def _forum_crumbs(root, base: str) -> list[tuple[str, str]]:
     """(title, url) of the forum links in the header breadcrumbs, board index left out."""
     found = []
     for link in _CRUMBS(root):
-        title = text_of(link)
+        title = _text(link)
         if title:
             found.append((title, canonical_url(urljoin(base, link.get("href")))))
     return found
@@ -797,9 +875,9 @@ def _thread_id(root, url: str) -> str | None:
 def _thread_title(root) -> str | None:
     for query in _THREAD_TITLES:
         node = first(query(root))
-        if node is not None and text_of(node):
-            return text_of(node)
-    title = text_of(first(_TITLE(root)))
+        if node is not None and _text(node):
+            return _text(node)
+    title = _text(first(_TITLE(root)))
     if " • " in title:  # 3.0: "Board name • Topic title"
         return title.split(" • ", 1)[1].strip() or None
     return title.rsplit(" - ", 1)[0].strip() or None
@@ -833,7 +911,7 @@ def _thread_row(row, base: str, dates: DateResolver) -> ThreadLink:
     row_classes = (row.get("class") or "").split()
     folder = " ".join(_ROW_FOLDER(row))
     cell = first(link.xpath("./ancestor::dt[1]"))
-    moved = "topic_moved" in folder or "Moved topic" in folder or text_of(cell).startswith("Moved:")
+    moved = "topic_moved" in folder or "Moved topic" in folder or _text(cell).startswith("Moved:")
     last = first(_ROW_LAST(row))
     last_post_at = None
     if last is not None and not moved:
@@ -845,7 +923,7 @@ def _thread_row(row, base: str, dates: DateResolver) -> ThreadLink:
             last_post_at = _parse_date(" ".join(" ".join(after_break).split()), dates)
     return ThreadLink(
         thread_id=thread_id_from_url(href),
-        title=text_of(link),
+        title=_text(link),
         url=href,
         author=_topic_author(row, link, cell),
         reply_count=None if moved else to_int(_ROW_COUNT["posts"](row)),
@@ -866,8 +944,8 @@ def _topic_author(row, link, cell) -> str | None:
         return None
     name = first(_ROW_STARTER(scope))
     if name is not None:
-        return text_of(name) or None
-    match = _STARTER_TEXT.search(text_of(scope).split(text_of(link), 1)[-1])
+        return _text(name) or None
+    match = _STARTER_TEXT.search(_text(scope).split(_text(link), 1)[-1])
     return match.group(1).strip() if match else None
 
 
@@ -891,13 +969,13 @@ def _subsilver2_thread_row(row, base: str, dates: DateResolver) -> ThreadLink:
     href = canonical_url(urljoin(base, link.get("href", "")))
     folder = " ".join(_SS_ROW_FOLDER(row))
     moved = "topic_moved" in folder or "Moved" in folder
-    details = [text_of(cell) for cell in _SS_ROW_DETAILS(row)]
+    details = [_text(cell) for cell in _SS_ROW_DETAILS(row)]
     author = first(_SS_ROW_AUTHOR(row))
     return ThreadLink(
         thread_id=thread_id_from_url(href),
-        title=text_of(link),
+        title=_text(link),
         url=href,
-        author=text_of(author) or None if author is not None else None,
+        author=_text(author) or None if author is not None else None,
         reply_count=None if moved or len(details) < 1 else to_int(details[0]),
         view_count=None if moved or len(details) < 2 else to_int(details[1]),
         last_post_at=None if moved or len(details) < 3 else _parse_date(details[2], dates),
@@ -1000,7 +1078,7 @@ class PhpbbEngine(ForumEngine):
         forums = []
         for link in _FORUM_LINKS(root) + _SS_FORUM_LINKS(root):
             href = canonical_url(urljoin(base, link.get("href", "")))
-            forum_id, title = forum_id_from_url(href), text_of(link)
+            forum_id, title = forum_id_from_url(href), _text(link)
             if forum_id and title:
                 forums.append(ForumLink(forum_id=forum_id, title=title, url=href))
         threads = [_thread_row(row, base, dates) for row in _TOPIC_ROWS(root)]
@@ -1011,8 +1089,8 @@ class PhpbbEngine(ForumEngine):
         title = None
         for query in _LISTING_TITLES:
             node = first(query(root))
-            if node is not None and text_of(node):
-                title = text_of(node)
+            if node is not None and _text(node):
+                title = _text(node)
                 break
         return self.listing(
             forum_id=own_id,
