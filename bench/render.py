@@ -55,7 +55,7 @@ def render(results: Path, runs: dict, machine: dict, command: str) -> str:
     lines += _requests_section(requests, runs)
     lines += _storage_section(storage, runs)
     lines += _dedupe_section(dedupe, runs)
-    lines += _recommendations(parse, offline, storage)
+    lines += _recommendations(parse, offline, storage, _load(results, "profile"), _load(results, "real_pages"))
     lines += _caveats(offline)
     return "\n".join(lines) + "\n"
 
@@ -384,7 +384,7 @@ def _dedupe_section(dedupe, runs) -> list[str]:
     return out
 
 
-def _recommendations(parse, offline, storage) -> list[str]:
+def _recommendations(parse, offline, storage, profile, real) -> list[str]:
     from recommendations import recommendations
 
-    return recommendations(parse, offline, storage)
+    return recommendations(parse, offline, storage, profile, real)

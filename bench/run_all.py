@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DEFAULT_WORKDIR, PYTHON, ROOT, machine  # noqa: E402
 
-BENCHMARKS = ("real_pages", "nesting", "parse", "offline", "requests", "storage", "dedupe")
+# In run order: profile reads real_pages' forumscraper times and replays offline's 10k cache.
+BENCHMARKS = ("real_pages", "nesting", "parse", "offline", "profile", "requests", "storage", "dedupe")
 
 
 def commands(quick: bool, sizes: str | None, results: Path, workdir: Path) -> dict[str, list[str]]:
@@ -44,7 +45,8 @@ def commands(quick: bool, sizes: str | None, results: Path, workdir: Path) -> di
         "nesting": script("bench_nesting", "--depths", "300,1000" if quick else "300,1000,5000"),
         "parse": script("bench_parse", *(["--quick"] if quick else [])),
         "offline": script("bench_offline", "--sizes", offline_sizes, "--workdir", str(workdir),
-                          "--scaling-size", "10000", "--whatif-size", "10000"),
+                          "--scaling-size", "10000", "--whatif-size", "0"),  # the what-if patches are in the product now
+        "profile": script("bench_profile", "--posts", "10000", "--workdir", str(workdir)),
         "requests": script("bench_requests", "--posts", "10000" if quick else "100000", "--workdir", str(workdir)),
         "storage": script("bench_storage", "--posts", "10000" if quick else "100000", "--workdir", str(workdir)),
         "dedupe": [PYTHON, "bench/bench_dedupe_load.py", "--rows", "1000000" if quick else "10000000",
