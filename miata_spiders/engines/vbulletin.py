@@ -110,6 +110,7 @@ _ANY_LISTING_ROW = xpath(f"(//a[{_THREAD_TITLE_ID}] | //*[{_FORUM_ROW_ID}] | //l
 
 # id(): libxml2 indexes every HTML id while parsing, so these lookups cost nothing, however big the page.
 _BY_ID = xpath("id($id)")
+_BY_IDS = xpath("id($ids)")  # several whitespace-separated ids in one call
 _POSTCOUNTER = xpath(f".//a[{has_class('postcounter')}]")
 _PERMALINK = xpath(".//a[@title='Link to this Post'][@href]")
 _STATUS_DATE_HOLDER = xpath(".//comment()[contains(., 'status icon and date')][not(contains(., '/ status'))]/..")
@@ -131,13 +132,18 @@ _ATTACHMENT_BOXES = xpath(".//fieldset[legend] | .//div[contains(@class, 'attach
 # the definition of what each answer is, and tests/test_vbulletin_post_walks.py holds the two together.
 _QUOTE_CONTAINER = xpath(f"./div[{has_class('bbcode_quote')}]/div[{has_class('quote_container')}]")
 _TABLE_CELL = xpath("(./tr/td | ./tbody/tr/td)[1]")
+# The small per-post queries from _DATE_IN_HOLDER on are also answered by the functions below, with lxml's
+# tag iterators (an XPath call costs several microseconds of setup however little it visits);
+# tests/test_vbulletin_speed_queries.py holds each function to its query.
 
 # "All times are GMT -5. The time now is <span class="time">…</span>." (vB4: div#footer_time)
 _FOOTERS = xpath("id('footer_time') | //div[span[@class='time']]")
 _FOOTER_TIME = xpath("id('footer_time')")
-_SCHEMA_CRUMBS = xpath("//*[@itemtype]")
 _CRUMB_TYPES = frozenset({"http://schema.org/ListItem", "https://schema.org/ListItem",
                           "http://data-vocabulary.org/Breadcrumb"})
+# ``//*[@itemtype]`` kept to the crumb types; reached by the attribute axis, which libxml2 walks about three
+# times faster than it tests a predicate on every element
+_SCHEMA_CRUMBS = xpath("//@itemtype[" + " or ".join(f".='{t}'" for t in sorted(_CRUMB_TYPES)) + "]/..")
 _SCHEMA_CRUMB_LINK = xpath(".//a[@itemprop='item' or @itemprop='url']")
 _SCHEMA_CRUMB_NAME = xpath(".//*[@itemprop='name' or @itemprop='title']")
 _FIRST_LINK = xpath(".//a[@href][not(starts-with(@href, 'javascript'))][not(@onclick) or @itemprop]")
@@ -208,17 +214,85 @@ def _post_containers(page, root) -> list:
     whole-tree XPath); otherwise, or when the markup names none, by XPath."""
     body = getattr(page, "body", None)
     if isinstance(body, bytes):
-        nodes, seen = [], set()
+        keys = {}
         for match in _POST_ID_MARKUP.finditer(body):
-            key = match.group(0)[4:-1]
-            if key not in seen and body[match.start() - 1:match.start()] in b" \t\r\n":  # not data-id=
-                seen.add(key)
-                element = first(_BY_ID(root, id=key.decode("ascii")))
-                if element is not None:
-                    nodes.append(element)
+            if body[match.start() - 1:match.start()] in b" \t\r\n":  # not data-id=
+                keys[match.group(0)[4:-1].decode("ascii")] = None
+        found = _by_ids(root, list(keys))
+        nodes = [found[key] for key in keys if found[key] is not None]
         if nodes:
             return nodes
     return _POSTS(root)
+
+
+def _by_ids(context, keys: list[str]) -> dict:
+    """``{key: first(id(key))}`` for every key, from one ``id()`` call (one XPath evaluation instead of
+    one per key). libxml2's HTML id index also holds ``<a name>``; a key two of the found elements
+    answer to (duplicate ids) is looked up on its own, so each answer is exactly ``id(key)``'s."""
+    if not keys:
+        return {}
+    answers: dict = {}
+    for element in _BY_IDS(context, ids=" ".join(keys)):
+        names = {element.get("id"), element.get("name") if element.tag == "a" else None}
+        for name in names:
+            if name is not None:
+                answers[name] = element if name not in answers else _AMBIGUOUS
+    return {key: answers.get(key) if answers.get(key) is not _AMBIGUOUS else first(_BY_ID(context, id=key))
+            for key in keys}
+
+
+_AMBIGUOUS = object()
+
+
+def _has_class(element, name: str) -> bool:
+    """``has_class(name)``: the class list, split on XML whitespace as ``normalize-space`` does, holds ``name``."""
+    names = element.get("class")
+    return bool(names) and name in names.replace("\t", " ").replace("\r", " ").replace("\n", " ").split(" ")
+
+
+def _date_in_holder(holder) -> list[str]:  # _DATE_IN_HOLDER
+    texts = [holder.text] if holder.text else []
+    for child in holder:
+        if child.tag == "span" and "time" in (child.get("class") or ""):
+            texts += child.itertext()
+        if child.tail:
+            texts.append(child.tail)
+    return texts
+
+
+def _username_links(element) -> list:  # _USERNAME_LINKS
+    return [a for a in element.iter("a") if a is not element and "username" in (a.get("class") or "")]
+
+
+def _member_links(element) -> list:  # _MEMBER_LINKS
+    return [a for a in element.iter("a") if a is not element and "member" in (a.get("href") or "")]
+
+
+def _vb4_details(node):  # first(_VB4_DETAILS(node))
+    for details in node.iterchildren("div"):
+        if (details.get("class") or "").startswith("postdetails"):
+            for info in details.iterchildren("div"):
+                if (info.get("class") or "").startswith("userinfo"):
+                    return info
+    return None
+
+
+def _quote_container(div):  # first(_QUOTE_CONTAINER(div))
+    for quote in div.iterchildren("div"):
+        if _has_class(quote, "bbcode_quote"):
+            for panel in quote.iterchildren("div"):
+                if _has_class(panel, "quote_container"):
+                    return panel
+    return None
+
+
+def _table_cell(table):  # first(_TABLE_CELL(table))
+    for child in table.iterchildren("tr", "tbody"):
+        for row in (child,) if child.tag == "tr" else child.iterchildren("tr"):
+            cell = next(row.iterchildren("td"), None)
+            if cell is not None:
+                return cell
+    return None
 
 
 def _page_dates(root, dates: DateResolver) -> DateResolver:
@@ -272,8 +346,6 @@ def _breadcrumbs(root, base: str, markup: _Markup) -> list[tuple[str, str]]:
     skin, ``span.navbar`` on vBulletin 3, ``#breadcrumb li.navbit`` on vBulletin 4)."""
     crumbs = []
     for item in _SCHEMA_CRUMBS(root) if markup.has(b"ListItem", b"Breadcrumb") else ():
-        if item.get("itemtype") not in _CRUMB_TYPES:
-            continue
         link = first(_SCHEMA_CRUMB_LINK(item) or _FIRST_LINK(item))
         if link is not None:
             name = first(_SCHEMA_CRUMB_NAME(item))
@@ -338,28 +410,80 @@ def _title(root, queries) -> str | None:
 
 # --- posts -----------------------------------------------------------------------------------------
 
+# The tags the per-post queries name (the rest of a post is not looked at by ``_PostParts``).
+_PART_TAGS = ("div", "blockquote", "a", "span", "em", "fieldset", etree.Comment)
+
+
 class _PostParts:
-    """A post's descendants by tag, from one walk, and the per-post queries answered from them (each
-    named after the XPath it answers, same elements, same order). ``scope`` narrows a query to a part of
-    the post (vBulletin 3's ``td_post_{id}``)."""
+    """The per-post queries, answered from one walk of the post (each named after the XPath it answers:
+    same elements, same order). The walk leaves out the sub-trees in ``skip``: the fields pass the post's
+    message and the post containers nested inside it, so every answer is the post's own (what
+    ``VBulletinFields.owned`` would keep) without an ancestor walk per element. ``scope`` narrows a query
+    to a part of the post (vBulletin 3's ``td_post_{id}``)."""
 
-    __slots__ = ("node", "tags")
+    __slots__ = ("node", "_postcounters", "_permalinks", "_holders", "_date_spans", "_edit_notes", "_signatures",
+                 "_boxes")
 
-    def __init__(self, node):
+    def __init__(self, node, skip=frozenset()):
         self.node = node
-        self.tags = descendants_by_tag(node)
-
-    def _with_class(self, tag: str, *parts: str) -> list:
-        """Descendants ``tag`` whose class attribute contains one of ``parts`` (XPath ``contains(@class, …)``)."""
-        found = []
-        for element in self.tags.get(tag, ()):
-            names = element.get("class")
-            if names and any(part in names for part in parts):
-                found.append(element)
-        return found
-
-    def _all(self, tag: str) -> list:
-        return self.tags.get(tag, [])
+        postcounters, permalinks, holders, date_spans = [], [], [], []
+        edit_notes, signatures, boxes = [], [], []
+        after_sig = set()  # elements taken as signatures for the <!-- sig --> comment before them
+        comment = etree.Comment
+        # lxml's iterator yields only the tags the queries name (filtered in C); what lies in a skipped
+        # sub-tree is known up front from the same filtered iterator, so no element walks its ancestors.
+        excluded = set()
+        for subtree in skip:
+            excluded.update(subtree.iter(*_PART_TAGS))
+        elements = node.iter(*_PART_TAGS)
+        if node.tag in _PART_TAGS:
+            next(elements)  # the post itself
+        for element in elements:
+            if excluded and element in excluded:
+                continue
+            tag = element.tag
+            if tag == "div" or tag == "blockquote":
+                names = element.get("class")
+                if names:
+                    if "lastedited" in names or (tag == "div" and "editnote" in names):
+                        edit_notes.append(element)
+                    if tag == "div" and "attachments" in names:
+                        boxes.append(element)
+                    if "signature" in names and element not in after_sig:
+                        signatures.append(element)
+            elif tag == "a":
+                names = element.get("class")
+                if names and "postcounter" in names and "postcounter" in names.split():
+                    postcounters.append(element)
+                if element.get("title") == "Link to this Post" and element.get("href") is not None:
+                    permalinks.append(element)
+            elif tag is comment:
+                text = element.text
+                if not text:
+                    continue
+                if "status icon and date" in text and "/ status" not in text:
+                    parent = element.getparent()
+                    if parent is not None and parent not in holders:
+                        holders.append(parent)
+                if "sig" in text and text.strip(" \t\r\n") == "sig":
+                    # the next element is the signature; nothing but comments and text lies between, so
+                    # taking it now keeps document order (unless it is a skipped sub-tree itself)
+                    following = next((el for el in element.itersiblings() if isinstance(el.tag, str)), None)
+                    if following is not None and following not in after_sig and following not in skip:
+                        after_sig.add(following)
+                        signatures.append(following)
+            elif tag == "span":
+                names = element.get("class")
+                if names and "date" in names:
+                    date_spans.append(element)
+            elif tag == "em":
+                edit_notes.append(element)
+            elif tag == "fieldset":
+                if any(child.tag == "legend" for child in element):
+                    boxes.append(element)
+        self._postcounters, self._permalinks, self._date_spans = postcounters, permalinks, date_spans
+        self._holders = in_document_order(holders)  # a holder can be an ancestor of an earlier one
+        self._edit_notes, self._signatures, self._boxes = edit_notes, signatures, boxes
 
     def _within(self, elements: list, scope) -> list:
         if scope is None or scope is self.node:
@@ -374,44 +498,29 @@ class _PostParts:
         return kept
 
     def postcounters(self) -> list:  # _POSTCOUNTER
-        return [a for a in self._with_class("a", "postcounter") if "postcounter" in classes(a)]
+        return self._postcounters
 
     def permalinks(self) -> list:  # _PERMALINK
-        return [a for a in self._all("a") if a.get("title") == "Link to this Post" and a.get("href") is not None]
+        return self._permalinks
 
     def status_date_holders(self) -> list:  # _STATUS_DATE_HOLDER
-        holders = []
-        for comment in self._all(etree.Comment):
-            text = comment.text or ""
-            if "status icon and date" in text and "/ status" not in text:
-                parent = comment.getparent()
-                if parent is not None and parent not in holders:
-                    holders.append(parent)
-        return in_document_order(holders)
+        return self._holders
 
     def date_spans(self) -> list:  # _DATE_SPANS
-        return self._with_class("span", "date")
+        return self._date_spans
 
     def edit_notes(self, scope) -> list:  # _EDIT_NOTES
-        found = self._all("em") + self._with_class("blockquote", "lastedited")
-        found += self._with_class("div", "lastedited", "editnote")
-        return in_document_order(self._within(found, scope))
+        return self._within(self._edit_notes, scope)
 
     def signatures(self) -> list:  # _SIGNATURES
-        found = []
-        for comment in self._all(etree.Comment):
-            if (comment.text or "").strip(" \t\r\n") == "sig":
-                following = next((el for el in comment.itersiblings() if isinstance(el.tag, str)), None)
-                if following is not None and following not in found:
-                    found.append(following)
-        for tag in ("div", "blockquote"):
-            found += [el for el in self._with_class(tag, "signature") if el not in found]
-        return in_document_order(found)
+        return self._signatures
 
     def attachment_boxes(self, scope) -> list:  # _ATTACHMENT_BOXES
-        found = [box for box in self._all("fieldset") if any(child.tag == "legend" for child in box)]
-        found += self._with_class("div", "attachments")
-        return in_document_order(self._within(found, scope))
+        return self._within(self._boxes, scope)
+
+
+# The id prefixes of a post's anchors: its message, user menu, post count, vBulletin 3's post cell.
+_ANCHOR_PREFIXES = ("post_message_", "postmenu_", "postcount", "td_post_")
 
 
 class VBulletinFields(PostFields):
@@ -426,15 +535,15 @@ class VBulletinFields(PostFields):
                  markup: _Markup | None = None):
         super().__init__(base_url, dates)
         self.containers = containers
-        self.nested = nested or {}  # post container -> post containers the HTML parser nested inside it
+        # post container -> post containers the HTML parser nested inside it (the walk of a post leaves them out)
+        self.nested = nested if nested is not None else quote_children(None, list(containers))
         markup = markup or _Markup(None)
-        # per-post queries for markup the page does not carry at all are skipped
+        # the one per-post query the walk does not answer (an attribute test of every element) is skipped
+        # when the page carries no such attribute at all
         self.machine_times = markup.has(b"datetime=", b"data-time")
-        self.status_dates = markup.has(b"status icon and date")
-        self.permalinks = markup.has(b"Link to this Post")
-        self.signatures = markup.has(b"sig", b"signature")
         self._current = None
         self._memos: dict = {}
+        self._page_anchors: dict | None = None
         self._quote_parts: dict = {}
 
     def memo(self, node, key, compute):
@@ -450,14 +559,30 @@ class VBulletinFields(PostFields):
         return self.memo(node, "id", lambda: _POST_ID.match(node.get("id") or "").group(1))
 
     def by_id(self, node, prefix: str):
-        """The element ``{prefix}{post id}`` when it is inside this post (ids are unique on a page)."""
+        """The element ``{prefix}{post id}`` when it is inside this post (ids are unique on a page). The
+        anchors every post is read by are looked up together, in one ``id()`` call."""
         def find():
-            element = first(_BY_ID(node, id=f"{prefix}{self.pid(node)}"))
-            parent = element
-            while parent is not None and parent is not node:
-                parent = parent.getparent()
-            return element if parent is node else None
+            if prefix in _ANCHOR_PREFIXES:
+                return self.memo(node, _ANCHOR_PREFIXES, lambda: self._anchors(node))[prefix]
+            return self._inside(first(_BY_ID(node, id=f"{prefix}{self.pid(node)}")), node)
         return self.memo(node, prefix, find)
+
+    def _anchors(self, node) -> dict:
+        """The post's anchors; those of every post on the page come from a single ``id()`` call."""
+        pid = self.pid(node)
+        keys = [prefix + pid for prefix in _ANCHOR_PREFIXES]
+        if self._page_anchors is None:
+            pids = [match.group(1) for match in (_POST_ID.match(c.get("id") or "") for c in self.containers) if match]
+            self._page_anchors = _by_ids(node, [prefix + p for p in pids for prefix in _ANCHOR_PREFIXES])
+        found = self._page_anchors if keys[0] in self._page_anchors else _by_ids(node, keys)
+        return {prefix: self._inside(found[key], node) for prefix, key in zip(_ANCHOR_PREFIXES, keys)}
+
+    @staticmethod
+    def _inside(element, node):
+        parent = element
+        while parent is not None and parent is not node:
+            parent = parent.getparent()
+        return element if parent is node else None
 
     def message(self, node):
         return self.by_id(node, "post_message_")
@@ -477,7 +602,13 @@ class VBulletinFields(PostFields):
         return next((el for el in found if self.owned(el, node)), None)
 
     def parts(self, node) -> _PostParts:
-        return self.memo(node, "parts", lambda: _PostParts(node))
+        """The post's own parts: its walk leaves out the message and the post containers nested inside it,
+        so what it finds is ``owned`` by construction."""
+        def walk():
+            message = self.message(node)
+            skip = self.nested.get(node, ())
+            return _PostParts(node, frozenset(skip if message is None else (message, *skip)))
+        return self.memo(node, "parts", walk)
 
     # fields -----------------------------------------------------------------------------------------
     def post_id(self, node) -> str | None:
@@ -489,17 +620,17 @@ class VBulletinFields(PostFields):
         customised postbit); a guest's typed-in name is printed without a link."""
         menu = self.by_id(node, "postmenu_")
         if menu is not None:
-            link = first(_USERNAME_LINKS(menu))
+            link = first(_username_links(menu))
             if link is None:
-                link = next((a for a in _MEMBER_LINKS(menu) if _member_id(a.get("href"))), None)
+                link = next((a for a in _member_links(menu) if _member_id(a.get("href"))), None)
             if link is not None:
                 return text_of(link) or None, _member_id(link.get("href"))
-        details = first(_VB4_DETAILS(node))  # vB4: search the user block, not the whole post, first
-        link = self.own(node, _USERNAME_LINKS(details)) if details is not None else None
+        details = _vb4_details(node)  # vB4: search the user block, not the whole post, first
+        link = self.own(node, _username_links(details)) if details is not None else None
         if link is None:
-            link = self.own(node, _USERNAME_LINKS(node))
+            link = self.own(node, _username_links(node))
         if link is None:
-            named = [a for a in _MEMBER_LINKS(node) if _member_id(a.get("href")) and self.owned(a, node)]
+            named = [a for a in _member_links(node) if _member_id(a.get("href")) and self.owned(a, node)]
             link = next((a for a in named if text_of(a)), first(named))  # an avatar link has no text
         if link is not None:
             return text_of(link) or None, _member_id(link.get("href"))
@@ -520,10 +651,10 @@ class VBulletinFields(PostFields):
                     return exact, element.get("datetime") or text_of(element) or None
         candidates = []
         parts = self.parts(node)
-        holder = self.own(node, parts.status_date_holders()) if self.status_dates else None
+        holder = first(parts.status_date_holders())
         if holder is not None:
-            candidates.append(" ".join(" ".join(_DATE_IN_HOLDER(holder)).split()))
-        candidates += [text_of(span) for span in parts.date_spans() if self.owned(span, node)]
+            candidates.append(" ".join(" ".join(_date_in_holder(holder)).split()))
+        candidates += [text_of(span) for span in parts.date_spans()]
         for text in candidates:
             parsed = self.dates.parse(text) if text else None
             if parsed is not None:
@@ -574,13 +705,13 @@ class VBulletinFields(PostFields):
 
     def counter(self, node):
         """vBulletin 4's "#N" permalink (``a.postcounter``)."""
-        return self.memo(node, "counter", lambda: self.own(node, self.parts(node).postcounters()))
+        return self.memo(node, "counter", lambda: first(self.parts(node).postcounters()))
 
     def url(self, node) -> str | None:
         """The thread-anchored permalink ("Link to this Post") before the short postcount link
         (vBulletin 3: showpost.php?p=N&postcount=K); vBulletin 4's postcount anchor has no href, its
         "#N" link (a.postcounter) is the permalink."""
-        permalink = self.own(node, self.parts(node).permalinks()) if self.permalinks else None
+        permalink = first(self.parts(node).permalinks())
         href = permalink.get("href") if permalink is not None else None
         if not href:
             count = self.by_id(node, "postcount")
@@ -620,7 +751,7 @@ class VBulletinFields(PostFields):
             if div is body or len(div) < 2 and "bbcode_container" not in (div.get("class") or ""):
                 continue
             if "bbcode_container" in (div.get("class") or ""):
-                panel = first(_QUOTE_CONTAINER(div))
+                panel = _quote_container(div)
                 if panel is not None:
                     self._quote_parts[div] = (None, panel)
                 continue
@@ -642,7 +773,7 @@ class VBulletinFields(PostFields):
             if not label or len(label) > 40 or _CODE_HEADER.search(label):
                 continue
             if panel.tag == "table":
-                cell = first(_TABLE_CELL(panel))
+                cell = _table_cell(panel)
                 if cell is not None and "alt2" in classes(cell):
                     return header, cell
             elif panel.tag == "div" and {"panel", "alt2"} & set(classes(panel)):
@@ -690,8 +821,6 @@ class VBulletinFields(PostFields):
     def images(self, node, body, skip) -> list[str]:
         images = image_urls(body, self.base_url, skip | self.foreign(body))
         for box in self.parts(node).attachment_boxes(self._scope(node)):
-            if not self.owned(box, node):
-                continue
             # Not attachments: the file-type icon (images/attach/pdf.gif) beside each "Attached Files"
             # entry and vBulletin 4's paperclip icon in the legend.
             legend = frozenset(box.iter("legend"))
@@ -700,15 +829,13 @@ class VBulletinFields(PostFields):
 
     def edit(self, node, author: str | None):
         for note in self.parts(node).edit_notes(self._scope(node)):
-            if not self.owned(note, node):
-                continue
             match = _EDITED.search(text_of(note))
             if match:
                 return match.group("who"), self.dates.parse(match.group("when"))
         return None, None
 
     def _signature_element(self, node):
-        return self.memo(node, "signature", lambda: self.own(node, self.parts(node).signatures()) if self.signatures else None)
+        return self.memo(node, "signature", lambda: first(self.parts(node).signatures()))
 
     def signature(self, node) -> str | None:
         sig = self._signature_element(node)
@@ -890,7 +1017,7 @@ class VBulletinEngine(ForumEngine):
     def _next_page(self, root, base: str, markup: _Markup) -> str | None:
         """IB's ``#mb_pagenext``, ``<link rel=next>``, a ``rel=next`` link in a ``div.pagenav``, else any
         ``rel=next`` link that is not javascript."""
-        href = first(_MB_PAGENEXT(root)) if markup.has(b"mb_pagenext") else None
+        href = first(_MB_PAGENEXT(root))  # an id lookup: cheaper than a scan of the bytes for it
         if not href and markup.has(b"next"):
             href = head_next_link(root) or _next_link(root, markup.has(b"pagenav"))
         if not href or href.startswith("javascript"):
