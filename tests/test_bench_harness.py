@@ -56,3 +56,17 @@ def test_regenerating_the_benchmarks_document_keeps_its_hand_run_sections(tmp_pa
     doc.write_text(f"# Benchmarks\n\nold generated table\n\n{run_all.HAND_RUN_MARKER}\n\n## Several workers\n\n| 2 | 7.92 |\n")
     assert run_all.hand_run_sections(doc) == f"\n{run_all.HAND_RUN_MARKER}\n\n## Several workers\n\n| 2 | 7.92 |\n"
     assert run_all.hand_run_sections(tmp_path / "missing.md") == ""
+
+
+def test_the_why_section_states_each_targets_budget_from_the_profile():
+    import recommendations
+
+    row = {"page": "phpbb3/x.html", "engine": "phpbb3", "kb": 94.7, "posts": 25, "lxml_bare_ms": 2.0, "tree_ms": 2.0,
+           "page_facts_ms": 1.0, "posts_ms": 5.0, "per_post_us": 200, "items_ms": 0.5, "forumscraper_ms": 12.0,
+           "lexbor_ms": 1.6}
+    real = {"pages": [{"id": "phpbb3/x.html", "ms": {"bs4_html_parser": 60.0}}]}
+    text = "\n".join(recommendations.recommendations(None, None, None, {"real_pages": [row]}, real))
+    # total 8.5 ms against 3x lxml = 6.00, bs4 / 12 = 5.00, forumscraper / 5 = 2.40 (the tree alone: 83%)
+    assert "| phpbb3 | 94.7 | 25 | 2.00 | 2.00 | 1.00 | 5.00 (200 us) | 0.50 | 8.50 | 6.00 | 5.00 | 2.40 |" in text
+    assert "phpbb3 83% of the budget (leaving 0.40 ms, 16 us a post)" in text
+    assert "1.2x to 1.2x as fast as lxml's" in text
