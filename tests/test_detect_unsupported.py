@@ -70,6 +70,29 @@ STRUCTURAL = [
           body='<div id="p7" class="post"><div class="postbody"><a href="/memberlist.php">x</a></div></div>'
                '<p>Powered by <a href="https://www.phpbb.com/">phpBB</a></p>'),
      "forumotion", None, "illiweb.com/…/frm/ scripts"),
+    # Flarum: its loading placeholder and app boot script.
+    (page(body='<div id="flarum-loading" style="display: none">Loading...</div>'
+               '<script>document.getElementById("flarum-loading").style.display = "block"; flarum.core.app.load({});</script>'),
+     "flarum", None, "#flarum-loading"),
+    # Vanilla: its gdn.meta object and template body ids.
+    (page(head='<script>gdn=window.gdn||{};gdn.meta={"DiscussionID":"123"};</script>',
+          body_attrs=' id="vanilla_discussion_index" class="Vanilla Discussion"'),
+     "vanilla", None, "gdn.meta script (Vanilla)"),
+    # FluxBB / PunBB: the pun wrappers.
+    (page(body='<div id="punwrap"><div id="punviewtopic" class="pun"><div id="p12" class="blockpost">hi</div></div></div>'),
+     "fluxbb", None, "#punwrap (FluxBB/PunBB)"),
+    # WoltLab Burning Board.
+    (page(body_attrs=' id="tpl_wbb_thread" data-template="thread" data-application="wbb"',
+          body='<article class="wbbPost message" data-post-id="77">hi</article>'),
+     "woltlab", None, "WoltLab Burning Board template ids"),
+    # bbPress (a WordPress plugin).
+    (page(body='<div class="bbp-reply-header"></div><div class="bbp-reply-content"><p>hi</p></div>'),
+     "bbpress", None, "bbPress .bbp-reply-content"),
+    (page(body='<a href="https://f.example/ubbthreads.php/topics/123/title.html">Topic</a>'),
+     "ubbthreads", None, "ubbthreads.php links"),
+    (page(head='<script src="https://images.proboards.com/v5/script.min.js"></script>'),
+     "proboards", None, "proboards.com assets"),
+    (page(body='<a href="https://f.example/cgi-bin/YaBB.pl?num=1234567890">Topic</a>'), "yabb", None, "YaBB.pl links"),
     # Discourse, from any one of its page markers.
     (page(head='<meta name="discourse_theme_id" content="2">'), "discourse", None, "<meta name='discourse_*'> tags"),
     (page(body='<div id="data-discourse-setup" data-discourse-setup="true"></div>'), "discourse", None,
@@ -96,6 +119,9 @@ def test_software_is_named_from_its_own_markers(html, engine, family, marker):
     ('Powered by <a href="https://invisioncommunity.com" rel="nofollow">Invision Community</a>', "invision"),
     ('Powered by <a href="https://nodebb.org">NodeBB</a>', "nodebb"),
     ('Powered by <a href="https://www.discourse.org">Discourse</a>, best viewed with JavaScript enabled', "discourse"),
+    ('Powered by <a href="https://fluxbb.org/">FluxBB</a>', "fluxbb"),
+    ('Forum Software: <a href="https://www.woltlab.com/">Burning Board&reg;</a>, powered by WoltLab Suite&trade;', "woltlab"),
+    ('Powered by <a href="https://flarum.org">Flarum</a>', "flarum"),
 ])
 def test_a_footer_credit_names_software_without_other_markers(footer, engine):
     found = detect(page(body=f'<div id="main">x</div><div id="footer"><span class="copyright">{footer}</span></div>'))

@@ -85,7 +85,7 @@ def detect(page) -> Detection:
     if sel.type == "json":
         return _detect_json_data(sel.root)
     doc = _Document(sel.root, markup)
-    for check in (_discourse, _xenforo, _forumotion, _vbulletin, _invision, _smf, _mybb, _nodebb, _phpbb):
+    for check in (_discourse, _xenforo, _forumotion, _vbulletin, _invision, _smf, _mybb, _nodebb, _phpbb, _other_software):
         found = check(doc)
         if found is not None:
             return found
@@ -340,6 +340,33 @@ def _nodebb(doc: _Document) -> Detection | None:
     ], doc)
 
 
+# More forum software, each from markup its templates always print (one row each: engine, its markers).
+_OTHER_SOFTWARE = [
+    ("flarum", [("//div[@id='flarum-loading']", b"flarum-loading", "#flarum-loading"),
+                ("//script[contains(., 'flarum.core')]", b"flarum.core", "flarum.core script")]),
+    ("vanilla", [("//script[contains(., 'gdn.meta')]", b"gdn.meta", "gdn.meta script (Vanilla)"),
+                 ("//body[starts-with(@id, 'vanilla_')]", b"vanilla_", "<body id='vanilla_*'>")]),
+    ("fluxbb", [("//div[@id='punwrap']", b"punwrap", "#punwrap (FluxBB/PunBB)"),
+                ("//div[starts-with(@id, 'pun') and contains(@class, 'pun')]", b"pun", "div#pun* (FluxBB/PunBB)")]),
+    ("woltlab", [("//body[@data-application='wbb'] | //body[starts-with(@id, 'tpl_wbb_')]", b"wbb",
+                  "WoltLab Burning Board template ids")]),
+    ("bbpress", [("//*[contains(concat(' ', normalize-space(@class), ' '), ' bbp-reply-content ')]", b"bbp-reply-content",
+                  "bbPress .bbp-reply-content")]),
+    ("ubbthreads", [("//a[contains(@href, 'ubbthreads.php')]", b"ubbthreads.php", "ubbthreads.php links")]),
+    ("proboards", [("//script[contains(@src, 'proboards.com')] | //link[contains(@href, 'proboards.com')]",
+                    b"proboards.com", "proboards.com assets")]),
+    ("yabb", [("//a[contains(@href, 'YaBB.pl') or contains(@href, 'YaBB.cgi')]", b"yabb.", "YaBB.pl links")]),
+]
+
+
+def _other_software(doc: _Document) -> Detection | None:
+    for engine, marks in _OTHER_SOFTWARE:
+        found = _found(engine, None, marks, doc)
+        if found:
+            return found
+    return None
+
+
 # Footer credits, read only when no structural marker matched: a link to the software's site whose
 # surrounding text says "Powered by". (Text alone never decides; see the module docstring.)
 _POWERED_BY = [
@@ -349,6 +376,14 @@ _POWERED_BY = [
     ("nodebb", ("nodebb.org",), "NodeBB"),
     ("discourse", ("discourse.org",), "Discourse"),
     ("forumotion", ("forumotion.com", "forumactif.com"), "Forumotion"),
+    ("flarum", ("flarum.org",), "Flarum"),
+    ("vanilla", ("vanillaforums.com", "vanillaforums.org"), "Vanilla"),
+    ("fluxbb", ("fluxbb.org", "punbb.informer.com", "punbb.org"), "BB"),  # "FluxBB" / "PunBB"
+    ("woltlab", ("woltlab.com",), "WoltLab"),
+    ("bbpress", ("bbpress.org",), "bbPress"),
+    ("ubbthreads", ("ubbcentral.com",), "UBB.threads"),
+    ("proboards", ("proboards.com",), "ProBoards"),
+    ("yabb", ("yabbforum.com",), "YaBB"),
 ]
 _AROUND = etree.XPath("..//text()", smart_strings=False)
 
