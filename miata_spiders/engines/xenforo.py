@@ -98,22 +98,24 @@ _XF1_TRAILS_ANY_TAG = xpath("//*[contains(@class, 'breadcrumb')]")
 _XF2_CRUMB_LINKS = xpath(".//li//a[@href]")
 _XF1_CRUMB_LINKS = xpath(".//a[@href][contains(@class, 'crumb')]")
 _CRUMB_NAME = xpath(".//*[@itemprop='name' or @itemprop='title']")
-_HEADING_LABELS = xpath(".//*[contains(@class, 'label') or contains(@class, 'prefix')]")
+_HEADING_LABELS = xpath("descendant::*[contains(@class, 'label') or contains(@class, 'prefix')]")
 _XF2_CURRENT_PAGE = xpath(".//li[contains(@class, 'pageNav-page--current')]")
 _XF2_PAGE_NUMBERS = xpath(f".//ul[{has_class('pageNav-main')}]/li/a/text()")
 _XF2_NEXT_HREF = xpath(".//a[contains(@class, 'pageNav-jump--next') or contains(@class, 'pageNavSimple-el--next')]/@href")
 _XF1_NEXT_TEXT = xpath("//div[contains(@class, 'PageNav')]//a[contains(@class, 'text')][contains(., 'Next')]/@href")
 _XF1_PAGE_TEMPLATE = xpath("//div[@data-baseurl][@data-page][@data-last][contains(@class, 'PageNav')]")
 
-# Inside a post (relative, from one of its parts).
+# Inside a post (relative, from one of its parts). `descendant::x[p]` finds what `.//x[p]` finds (no positional
+# predicate), in one axis walk: libxml2 runs `.//` as descendant-or-self::node()/child::x, a step per node
+# and a merge of the results, at two to three times the cost.
 _COUNTER_CANDIDATES = xpath("descendant-or-self::*[self::a or self::span or self::li or self::strong or self::b]"
                             "[starts-with(normalize-space(.), '#')]")
-_PERMALINKS = xpath(".//a[contains(@href, '/post-') or contains(@href, 'posts/')]/@href")
-_QUOTE_BLOCKS = xpath(
-    f".//blockquote[contains(@class, 'bbCode')][{has_class('bbCodeBlock--quote')} or {has_class('bbCodeQuote')}]"
-    f" | .//div[contains(@class, 'bbCode')][{has_class('bbCodeBlock--quote')} or {has_class('bbCodeQuote')}]")
-_SMILIES = xpath(".//img[contains(@class, 'milie')]")  # smilie, Smilie, mceSmilie
-_DRAWINGS = xpath(".//svg")  # lxml's HTML parser names SVG elements without a namespace
+_PERMALINKS = xpath("descendant::a[contains(@href, '/post-') or contains(@href, 'posts/')]/@href")
+# Quote blocks: `blockquote`/`div` whose class list holds bbCodeBlock--quote (XF2) or bbCodeQuote (XF1);
+# found by lxml's tag walk (see XenForoFields.quote_blocks), the tokens split as XPath's normalize-space does.
+_QUOTE_CLASSES = frozenset({"bbCodeBlock--quote", "bbCodeQuote"})
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+_SMILIES = xpath("descendant::img[contains(@class, 'milie')]")  # smilie, Smilie, mceSmilie
 
 # Listing pages.
 _FORUM_LINKS = xpath("//*[contains(@class, 'node-title') or contains(@class, 'nodeTitle')]//a[@href]"
@@ -215,27 +217,75 @@ def _page_dates(root, dates: DateResolver) -> DateResolver:
 
 def _breadcrumbs(root, base: str, xf1: bool) -> list[tuple[str, str]]:
     """(title, url) of the first breadcrumb trail that has links: XF2 ``.p-breadcrumbs`` (the top one,
-    else the bottom one; ``li[itemprop=itemListElement] > a[itemprop=item]``), XF1 ``.breadcrumb a.crumb``."""
-    trails = [] if xf1 else [(trail, _XF2_CRUMB_LINKS) for trail in _with_class(root, "ul", "p-breadcrumbs")
-                             or _XF2_TRAILS_ANY_TAG(root)]
-    if xf1 or not trails:
-        trails += [(trail, _XF1_CRUMB_LINKS) for trail in _with_class(root, "fieldset", "breadcrumb")
-                   or _XF1_TRAILS_ANY_TAG(root) if "breadcrumb" in classes(trail)]
-    for trail, links in trails:
-        crumbs = []
-        for link in links(trail):
-            name = first(_CRUMB_NAME(link))
-            title = text_of(name if name is not None else link)
-            if title:
-                crumbs.append((title, urljoin(base, link.get("href"))))
-        if crumbs:
-            return crumbs
+    else the bottom one; ``li[itemprop=itemListElement] > a[itemprop=item]``), XF1 ``.breadcrumb a.crumb``.
+    The trails are looked for lazily: the walk of the document stops at the first trail with links (the
+    top one, before the posts)."""
+    if not xf1:
+        trails = _or_else(_with_class(root, "ul", "p-breadcrumbs"), lambda: _XF2_TRAILS_ANY_TAG(root))
+        any_trail = False
+        for trail in trails:
+            any_trail = True
+            crumbs = _crumbs(trail, _XF2_CRUMB_LINKS, base)
+            if crumbs:
+                return crumbs
+        if any_trail:
+            return []
+    for trail in _or_else(_with_class(root, "fieldset", "breadcrumb"), lambda: _XF1_TRAILS_ANY_TAG(root)):
+        if "breadcrumb" in classes(trail):
+            crumbs = _crumbs(trail, _XF1_CRUMB_LINKS, base)
+            if crumbs:
+                return crumbs
     return []
 
 
-def _with_class(root, tag: str, part: str) -> list:
-    """``//tag[contains(@class, part)]`` by lxml's tag walk (an XPath test of every node costs more)."""
-    return [element for element in root.iter(tag) if part in (element.get("class") or "")]
+def _crumbs(trail, links, base: str) -> list[tuple[str, str]]:
+    crumbs = []
+    for link in links(trail):
+        name = first(_CRUMB_NAME(link))
+        title = text_of(name if name is not None else link)
+        if title:
+            crumbs.append((title, urljoin(base, link.get("href"))))
+    return crumbs
+
+
+def _or_else(found, fallback):
+    """What the iterator ``found`` yields, or, when it yields nothing, what ``fallback()`` returns."""
+    empty = True
+    for item in found:
+        empty = False
+        yield item
+    if empty:
+        yield from fallback()
+
+
+def _outside(elements, root, skip: frozenset) -> list:
+    """``elements`` (of ``root``'s subtree) that lie in no sub-tree of ``skip``, in their order. Each walks up
+    only until an element whose answer is already known, so a quote nested thousands deep costs linear time."""
+    known = {} if root in skip else {root: True}  # element -> lies outside every skipped sub-tree
+    kept = []
+    for element in elements:
+        path, parent, verdict = [], element, None
+        while verdict is None:
+            verdict = known.get(parent)
+            if verdict is not None:
+                break
+            if parent in skip:
+                verdict = False
+                break
+            path.append(parent)
+            parent = parent.getparent()
+            if parent is None:
+                verdict = False
+        for seen in path:
+            known[seen] = verdict
+        if verdict:
+            kept.append(element)
+    return kept
+
+
+def _with_class(root, tag: str, part: str):
+    """``//tag[contains(@class, part)]`` by lxml's tag walk (an XPath test of every node costs more), lazily."""
+    return (element for element in root.iter(tag) if part in (element.get("class") or ""))
 
 
 def _is_node_crumb(url: str) -> bool:
@@ -278,14 +328,17 @@ def _xf2_page_nav(root):
                  if "pageNav" in (nav.get("class") or "") and {"pageNav", "pageNavSimple"} & set(classes(nav))), None)
 
 
-def _pages(root, url: str, xf1: bool) -> tuple[int, int | None]:
+_FIND = object()  # "look the XF2 page nav up" (the thread parser passes the one it found already)
+
+
+def _pages(root, url: str, xf1: bool, xf2_nav=_FIND) -> tuple[int, int | None]:
     """(current page, page count) from XF2 ``.pageNav`` or XF1 ``.PageNav``."""
     nav = next((div for div in root.iter("div") if div.get("data-page") is not None
                 and "PageNav" in (div.get("class") or "")), None) if xf1 else None
     if nav is not None:
         last = nav.get("data-last")
         return int(nav.get("data-page")), int(last) if last and last.isdigit() else None
-    nav = None if xf1 else _xf2_page_nav(root)
+    nav = None if xf1 else _xf2_page_nav(root) if xf2_nav is _FIND else xf2_nav
     if nav is None:
         return _page_from_url(url) or 1, None
     current = _count(text_of(first(_XF2_CURRENT_PAGE(nav))))
@@ -301,29 +354,37 @@ class PostIndex:
     post is their nearest container (never a post the parser nested inside it): every field then looks
     only here, so no value can come from another post."""
 
-    __slots__ = ("node", "foreign", "first", "usernames", "wrappers", "times")
+    __slots__ = ("node", "foreign", "first", "usernames", "wrappers", "times", "memo")
 
-    def __init__(self, node, containers: frozenset, foreign: frozenset):
+    def __init__(self, node, containers: frozenset, foreign: frozenset, class_names: dict | None = None):
+        """``class_names`` memoises, per class attribute value, the indexed names it carries: a page
+        repeats a few hundred class strings over thousands of elements, so each is split once."""
         self.node, self.foreign = node, foreign
         self.first: dict[str, object] = {}
         self.usernames, self.wrappers, self.times = [], [], []
-        for element in _INDEX_QUERY(node):
-            if foreign and self.owner(element, containers) is not node:
+        self.memo: dict[str, object] = {}  # what one field finds and another reuses (XF2's post counter)
+        if class_names is None:
+            class_names = {}
+        elements = node.iter(etree.Element)  # lxml's walk in C: cheaper than an XPath for every classed element
+        next(elements)  # the container itself
+        for element in elements:
+            value = element.get("class")
+            if value is None or (foreign and self.owner(element, containers) is not node):
                 continue
-            tag = element.tag
-            if tag == "time":
+            if element.tag == "time":
                 self.times.append(element)
                 continue
-            for name in element.get("class").split():
-                if name not in _INDEXED:
-                    continue
+            names = class_names.get(value)
+            if names is None:
+                names = class_names[value] = tuple(name for name in value.split() if name in _INDEXED)
+            for name in names:
                 if name == "username":
                     self.usernames.append(element)
                 elif name == "bbWrapper":
                     self.wrappers.append(element)
                 elif name == "DateTime":
                     self.times.append(element)
-                elif name not in self.first and (name != "messageText" or tag == "blockquote"):
+                elif name not in self.first and (name != "messageText" or element.tag == "blockquote"):
                     self.first[name] = element
         if not self.times:  # a skin whose <time> carries no class
             self.times = [t for t in _TIMES(node) if not foreign or self.owner(t, containers) is node]
@@ -352,12 +413,11 @@ class PostIndex:
 
 
 # Classes the post walk records: XF2 then XF1 names of the same parts.
-# One cheap query per post (every classed element; the classes are sorted out in Python), and the
-# dates of a skin that prints an unclassed <time> when the first finds none.
-_INDEX_QUERY = xpath(".//*[@class]")
-_TIMES = xpath(".//time")
-_IMAGES = xpath(".//img")
-_LINKS = xpath(".//a[@href]")
+# One walk per post (every classed element; the classes are sorted out in Python), and the dates of a
+# skin that prints an unclassed <time> when the first finds none.
+_TIMES = xpath("descendant::time")
+_IMAGES = xpath("descendant::img")
+_LINKS = xpath("descendant::a[@href]")
 _INDEXED = frozenset({
     "username", "avatar", "bbWrapper", "DateTime",
     "message-attribution", "message-attribution-opposite", "message-user", "message-userDetails",
@@ -378,12 +438,14 @@ class XenForoFields(PostFields):
         self.containers = containers
         self.nested = nested or {}
         self.index: PostIndex | None = None
+        self.class_names: dict[str, tuple[str, ...]] = {}  # see PostIndex: shared by the page's posts
 
     def own(self, node) -> PostIndex:
         """The index of the post being read (built once per post, on its first field)."""
         index = self.index
         if index is None or index.node is not node:
-            index = self.index = PostIndex(node, self.containers, frozenset(self.nested.get(node, ())))
+            index = self.index = PostIndex(node, self.containers, frozenset(self.nested.get(node, ())),
+                                           self.class_names)
         return index
 
     # fields -------------------------------------------------------------------------------------------
@@ -413,7 +475,14 @@ class XenForoFields(PostFields):
         return name or None, member
 
     def quote_blocks(self, body) -> list:
-        return _QUOTE_BLOCKS(body)
+        """Every quote block in the body, nested ones included, in document order: lxml's walk over the
+        body's ``blockquote``/``div`` elements in C (cheaper than an XPath class test of each)."""
+        blocks = []
+        for element in body.iterdescendants("blockquote", "div"):
+            value = element.get("class")
+            if value and "bbCode" in value and not _QUOTE_CLASSES.isdisjoint(_XML_SPACE.split(value)):
+                blocks.append(element)
+        return blocks
 
     def quote(self, block, nested: list) -> dict:
         """Who is quoted (``data-quote``/``data-author``, else the header's name before "said:" in any
@@ -422,10 +491,14 @@ class XenForoFields(PostFields):
         skip = frozenset(nested)
         title = content = None
         chrome = []
-        for element in iter_own(block, skip):
-            if element is block or not isinstance(element.tag, str):
+        # Without nested quotes to leave out, lxml walks the block's elements in C.
+        elements = (block.iterdescendants(etree.Element) if not skip else
+                    (e for e in iter_own(block, skip) if e is not block and isinstance(e.tag, str)))
+        for element in elements:
+            value = element.get("class")
+            if not value:
                 continue
-            names = classes(element)
+            names = value.split()
             if title is None and ("bbCodeBlock-title" in names or "attribution" in names):
                 title = element
                 chrome.append(element)
@@ -450,8 +523,9 @@ class XenForoFields(PostFields):
         return {"author": author or None, "post_id": post_id, "text": text}
 
     def text_skip(self, body, blocks: list) -> frozenset:
-        # Quotes are someone else's words; drawings (XF1 dice add-on SVG) are not words at all.
-        return frozenset(blocks) | frozenset(_DRAWINGS(body)) | self.index.foreign
+        # Quotes are someone else's words; drawings (XF1 dice add-on SVG; lxml's HTML parser names SVG
+        # elements without a namespace) are not words at all.
+        return frozenset(blocks) | frozenset(body.iterdescendants("svg")) | self.index.foreign
 
     def attachment_items(self, node) -> list:
         index = self.own(node)
@@ -461,18 +535,25 @@ class XenForoFields(PostFields):
     def images(self, node, body, skip) -> list[str]:
         smilies = frozenset(_SMILIES(body))
         skip = skip | self.own(node).foreign
-        if skip:
-            found = image_urls(body, self.base_url, skip | smilies)
-        else:  # nothing to leave out but smilies: the body's <img>s, found in C (no walk in Python)
-            found = [url for img in _IMAGES(body) if img not in smilies for url in image_urls(img, self.base_url)]
+        # The body's <img>s found in C, then those inside a quote (or a nested post) left out; no walk of
+        # the whole body in Python.
+        kept = (_outside(body.iter("img"), body, skip | smilies) if skip else
+                [img for img in _IMAGES(body) if img not in smilies])
+        found = [url for img in kept for url in image_urls(img, self.base_url)]
         for item in self.attachment_items(node):
             found += image_urls(item, self.base_url)  # a thumbnail stands for its full-size attachment
         return unique(found)
 
     def links(self, node, body, skip) -> list[str]:
         skip = skip | self.own(node).foreign
-        found = (link_urls(body, self.base_url, skip) if skip else
-                 [url for anchor in _LINKS(body) for url in link_urls(anchor, self.base_url)])
+        if skip:  # as images: the body's <a>s found in C, those inside a skipped sub-tree left out
+            found = []
+            for anchor in _outside(body.iter("a"), body, skip):
+                # an anchor the parser nested another one in: its own walk, which leaves out what it must
+                found += (link_urls(anchor, self.base_url, skip) if next(anchor.iterdescendants("a"), None) is not None
+                          else link_urls(anchor, self.base_url))
+        else:
+            found = [url for anchor in _LINKS(body) for url in link_urls(anchor, self.base_url)]
         for item in self.attachment_items(node):
             if not image_urls(item, self.base_url):
                 found += link_urls(item, self.base_url)  # a file attachment is a link
@@ -523,8 +604,14 @@ class XenForo2Fields(XenForoFields):
         return element_time(self.date_element(index, index.first.get("message-attribution")), self.dates)
 
     def _counter(self, node):
-        opposite = self.own(node).first.get("message-attribution-opposite")
-        return self.counter(_COUNTER_CANDIDATES(opposite)) if opposite is not None else (None, None)
+        """(number, element) of the post counter; position and url both read it, so it is found once."""
+        index = self.own(node)
+        found = index.memo.get("counter")
+        if found is None:
+            opposite = index.first.get("message-attribution-opposite")
+            found = index.memo["counter"] = (self.counter(_COUNTER_CANDIDATES(opposite)) if opposite is not None
+                                             else (None, None))
+        return found
 
     def position(self, node) -> int | None:
         return self._counter(node)[0]
@@ -646,7 +733,8 @@ class XenForoEngine(ForumEngine):
         fields = (self.xf1_fields if xf1 else self.fields)(base, dates, frozenset(nodes), nested)
         posts, undated, errors = self.read_posts(nodes, fields, url)
         path = _node_path(_breadcrumbs(root, base, xf1), own_is_last=True)
-        page, page_count = _pages(root, url, xf1)
+        nav = None if xf1 else _xf2_page_nav(root)  # one walk for the page numbers and the next link
+        page, page_count = _pages(root, url, xf1, nav)
         canonical = canonical_link(root)
         return ThreadPage(
             thread_id=self._thread_id(root, url, base),
@@ -656,7 +744,7 @@ class XenForoEngine(ForumEngine):
             page=page,
             page_count=page_count,
             posts=posts,
-            next_page=self._next_page(root, base, xf1),
+            next_page=self._next_page(root, base, xf1, nav),
             canonical_url=self.canonical_url(urljoin(base, canonical or url)),
             unparsed_dates=undated,
             parse_errors=errors,
@@ -703,10 +791,10 @@ class XenForoEngine(ForumEngine):
             return node
         return self.forum_id_from_url(path[-1][1]) if path else None
 
-    def _next_page(self, root, base: str, xf1: bool) -> str | None:
+    def _next_page(self, root, base: str, xf1: bool, xf2_nav=_FIND) -> str | None:
         href = head_next_link(root)
         if not href and not xf1:
-            nav = _xf2_page_nav(root)
+            nav = _xf2_page_nav(root) if xf2_nav is _FIND else xf2_nav
             href = first(_XF2_NEXT_HREF(nav)) if nav is not None else None
         if not href and xf1:
             href = first(_XF1_NEXT_TEXT(root))
