@@ -105,3 +105,102 @@ def test_post_url_matches_the_full_route(base):
     fields = phpbb.ProsilverFields(base, DateResolver(tz="UTC"), 0, [])
     for href in HREFS:
         assert fields.post_url(href) == phpbb.canonical_url(urljoin(base, href)), href
+
+
+@pytest.mark.parametrize("path", _phpbb_pages(), ids=lambda p: "/".join(p.parts[-2:]))
+def test_post_containers_match_their_query(path):
+    root = etree.HTML(path.read_bytes())
+    assert phpbb._prosilver_posts(root) == phpbb._PROSILVER_POSTS(root)
+
+
+def test_post_container_ids_are_p_and_ascii_digits_only():
+    root = etree.HTML(
+        "<div id='p1' class='post bg1'></div><div id='p' class='post'></div><div id='p1a' class='post'></div>"
+        "<div id='p\u0661' class='post'></div><div id='pp2' class='post'></div><div id='p3' class='posts'></div>"
+        "<div id='p4' class='x\tpost'></div><div id='P5' class='post'></div><div id=' p6' class='post'></div>"
+    )
+    assert [d.get("id") for d in phpbb._prosilver_posts(root)] == [d.get("id") for d in phpbb._PROSILVER_POSTS(root)]
+    assert [d.get("id") for d in phpbb._prosilver_posts(root)] == ["p1", "p4"]
+
+
+QUOTES = [
+    "<blockquote><div><cite>A wrote:</cite>text</div></blockquote>",
+    "<blockquote><cite>B wrote:</cite><div>text</div></blockquote>",
+    "<blockquote><div>x<blockquote><div><cite>inner</cite></div></blockquote></div><cite>late</cite></blockquote>",
+    "<blockquote><p><cite>deeper</cite></p><div><cite>in div</cite></div></blockquote>",
+    "<blockquote class='uncited'><div>only text</div></blockquote>",
+    "<blockquote><!--c--><div><!--c--><cite>after comments</cite></div></blockquote>",
+]
+
+
+@pytest.mark.parametrize("markup", QUOTES)
+def test_quote_walks_match_their_queries(markup):
+    block = etree.HTML(markup).find(".//blockquote")
+    assert phpbb._quote_cite(block) is _first(phpbb._CITE(block))
+    assert next((child for child in block if child.tag == "div"), None) is _first(phpbb._QUOTE_BODY(block))
+
+
+@pytest.mark.parametrize("path", _phpbb_pages(), ids=lambda p: "/".join(p.parts[-2:]))
+def test_quote_walks_match_their_queries_on_real_posts(path):
+    for block in etree.HTML(path.read_bytes()).iter("blockquote"):
+        assert phpbb._quote_cite(block) is _first(phpbb._CITE(block))
+
+
+def _labels():
+    names = ["A", "promethean75", "Some Long User Name", "x" * 300, "a:b", "Jürgen Ä", "日本語", "", "-", "name  with   gaps"]
+    words = list(phpbb._WROTE_WORDS) + ["WROTE", "Hat Geschrieben", "said", "dit", "a", "(a)", ""]
+    for name in names:
+        for word in words:
+            for colon in (":", " :", ": ", " : ", "", " :\n", "::"):
+                yield f"{name} {word}{colon}"
+                yield f"  {name}\t{word}{colon}"
+                yield f"{name}{word}{colon}"
+
+
+def test_without_wrote_matches_the_regex_everywhere():
+    for label in _labels():
+        assert phpbb._without_wrote(label) == phpbb._WROTE.sub("", " ".join(label.split())), label
+
+
+def test_without_wrote_reads_each_language_pack():
+    assert phpbb._without_wrote("Some Long User Name hat geschrieben:") == "Some Long User Name"
+    assert phpbb._without_wrote("Jürgen a écrit :") == "Jürgen"
+    assert phpbb._without_wrote("Иван писал(а):") == "Иван"
+    assert phpbb._without_wrote("Ana disse:") == "Ana"  # an unknown language: the last word goes
+
+
+@pytest.mark.parametrize("path", _phpbb_pages(), ids=lambda p: "/".join(p.parts[-2:]))
+def test_title_queries_from_the_h2_find_what_the_div_paths_find(path):
+    root = etree.HTML(path.read_bytes())
+    for div_id, query in (("page-body", phpbb._THREAD_TITLES[1]), ("pageheader", phpbb._THREAD_TITLES[2])):
+        assert query(root) == root.xpath(f"/descendant::div[@id='{div_id}']/h2")
+
+
+def _skip_cases():
+    markup = (
+        "<div class='content'>a <a href='/1'>one</a><blockquote><div><cite>X wrote:</cite><a href='/2'>two</a>"
+        "<img src='/q.png'></div></blockquote><div class='inline-attachment'><a href='/f'><img src='/t.png'></a></div>"
+        "<img class='smilies' src='/s.gif'><div class='codebox'><p>Code:</p><code>x</code></div><img src='/i.png'></div>"
+    )
+    body = etree.HTML(markup).find(".//div")
+    parts = phpbb._body_parts(body)
+    yield body, frozenset(parts.quotes) | parts.labels | parts.smilies
+    yield body, frozenset(parts.labels)
+    yield body, frozenset([body])
+    for path in _phpbb_pages():
+        for node in phpbb._PROSILVER_POSTS(etree.HTML(path.read_bytes())):
+            content = phpbb._post_layout(node)[1]
+            if content is not None:
+                parts = phpbb._body_parts(content)
+                yield content, frozenset(parts.quotes) | parts.labels | parts.smilies
+
+
+def test_a_skip_narrowed_to_what_holds_the_tag_finds_the_same_links_and_images():
+    from miata_spiders.engines.html_text import image_urls, link_urls
+
+    base = "https://example.org/forum/viewtopic.php?t=1"
+    for body, skip in _skip_cases():
+        assert link_urls(body, base, phpbb._holding(skip, "a")) == link_urls(body, base, skip)
+        assert image_urls(body, base, phpbb._holding(skip, "img")) == image_urls(body, base, skip)
+    body, skip = next(_skip_cases())
+    assert phpbb._holding(skip, "a") < skip  # the code caption holds no link: it is dropped

@@ -63,11 +63,24 @@ _SESSION = frozenset({"sid"})
 _POST_ID = re.compile(r"^p(\d+)$")
 # "wrote:" in the language packs phpBB ships or the community translates, longest first; any other
 # language: the cite's last word before the colon.
-_WROTE = re.compile(
-    r"\s*(?:hat geschrieben|heeft geschreven|ha scritto|a écrit|escribió|escreveu|schreef|schrieb|napisał\(a\)"
-    r"|napisał|napsal|kirjoitti|skrev|írta|yazdı|писал\(а\)|писал|написал|έγραψε|wrote|\S+)\s*:\s*$",
-    re.I,
-)
+_WROTE_WORDS = ("hat geschrieben", "heeft geschreven", "ha scritto", "a écrit", "escribió", "escreveu", "schreef",
+                "schrieb", "napisał(a)", "napisał", "napsal", "kirjoitti", "skrev", "írta", "yazdı", "писал(а)",
+                "писал", "написал", "έγραψε", "wrote")
+_WROTE = re.compile(r"\s*(?:" + "|".join(map(re.escape, _WROTE_WORDS)) + r"|\S+)\s*:\s*$", re.I)
+_LONGEST_WROTE = max(map(len, _WROTE_WORDS))
+
+
+def _without_wrote(label: str) -> str:
+    """``_WROTE.sub("", ...)`` of the label with its spaces collapsed. A match runs to the end of the
+    text, so it starts at the space before the last word or at most one phrase of ``_WROTE_WORDS``
+    before the colon: the search starts there, not at every position of a long name."""
+    text = " ".join(label.split())
+    if not text.endswith(":"):  # no match without the colon
+        return text
+    words = text[:-1].rstrip(" ")
+    start = max(0, min(words.rfind(" "), len(words) - _LONGEST_WROTE - 1) - 1)
+    match = _WROTE.search(text, start)
+    return text if match is None else text[:match.start()] + text[match.end():]
 _ENGLISH_EDIT = re.compile(r"Last edited by\s+(?P<who>.+?)\s+on\s", re.I)
 _PAGE_OF = re.compile(r"(\d+)\D{1,12}?(\d+)")
 _PER_PAGE_JS = re.compile(r"\bper_page\s*=\s*'(\d+)'")
@@ -438,6 +451,27 @@ def _post_link(line) -> str | None:
     return None
 
 
+def _holding(skip: frozenset, tag: str) -> frozenset:
+    """The sub-trees of ``skip`` that are or hold a ``tag`` element: the others change nothing for a
+    reader of ``tag`` elements, and an empty skip lets it use lxml's tag filter instead of a walk of the
+    whole body. A long skip list (deeply nested quotes) is kept whole, so the test stays linear."""
+    if not skip or len(skip) > 8:
+        return skip
+    return frozenset(element for element in skip if next(element.iter(tag), None) is not None)
+
+
+def _quote_cite(block):
+    """The first element of ``_CITE``: a cite among the block's children or its divs' children."""
+    for child in block:
+        if child.tag == "cite":
+            return child
+        if child.tag == "div":
+            for grandchild in child:
+                if grandchild.tag == "cite":
+                    return grandchild
+    return None
+
+
 class ProsilverFields(PostFields):
     """One prosilver post (``div#p{id}.post``); subsilver2 overrides the fields its table layout prints
     elsewhere. ``start`` is the page's offset: a post's position is ``start`` plus its index."""
@@ -558,15 +592,17 @@ class ProsilverFields(PostFields):
         or its text minus "wrote:" in whatever language), text without nested quotes and the cite."""
         skip = set(nested)
         author = post_id = None
-        cite = first(_CITE(block)) if len(block) else None
+        cite = _quote_cite(block)
         if cite is None:
-            cite = first_own(block, lambda e: e.tag == "cite", frozenset(nested))
+            # Without nested quotes the block's own subtree is all of it: lxml's tag filter finds the cite.
+            cite = (first_own(block, lambda e: e.tag == "cite", frozenset(nested)) if nested
+                    else next(block.iter("cite"), None))
         if cite is not None:
             skip.add(cite)
             author, post_id = self.cite_author(cite), self.cite_post_id(cite)
         if post_id is None:
             post_id = _query_value(block.get("cite"), "p")
-        inner = first(_QUOTE_BODY(block)) if len(block) else None
+        inner = next((child for child in block if child.tag == "div"), None)  # _QUOTE_BODY
         return {"author": author, "post_id": post_id,
                 "text": element_text(inner if inner is not None else block, frozenset(skip))}
 
@@ -578,7 +614,7 @@ class ProsilverFields(PostFields):
         label = cite.text or ""
         if not label.strip() and len(cite) == 0:
             label = _text(cite)
-        return _WROTE.sub("", " ".join(label.split())) or None
+        return _without_wrote(label) or None
 
     def cite_post_id(self, cite) -> str | None:
         for link in cite.iter("a"):
@@ -593,7 +629,7 @@ class ProsilverFields(PostFields):
         return None
 
     def text_skip(self, body, blocks: list) -> frozenset:
-        return frozenset(blocks) | self.cached("labels", body, self.labels)
+        return frozenset(blocks) | self.labels(body)
 
     def labels(self, body) -> frozenset:
         """Parts of a body that are the software's, not the poster's: inline attachment boxes and the
@@ -603,12 +639,13 @@ class ProsilverFields(PostFields):
     def images(self, node, body, skip) -> list[str]:
         # Most posts have no image: the C-level query saves the walk.
         parts = self.body_parts(body)
-        images = image_urls(body, self.base_url, skip | self.text_skip(body, []) | parts.smilies) \
+        images = image_urls(body, self.base_url, _holding(skip | self.text_skip(body, []) | parts.smilies, "img")) \
             if parts.any_image else []
         return images + self.cached("attachments", node, self.attached)[0]
 
     def links(self, node, body, skip) -> list[str]:
-        links = link_urls(body, self.base_url, skip | self.text_skip(body, [])) if self.body_parts(body).any_link else []
+        links = link_urls(body, self.base_url, _holding(skip | self.text_skip(body, []), "a")) \
+            if self.body_parts(body).any_link else []
         return links + self.cached("attachments", node, self.attached)[1]
 
     def attached(self, node) -> tuple[list[str], list[str]]:
@@ -741,7 +778,7 @@ class Subsilver2Fields(ProsilverFields):
         author = None
         if title is not None and "quotetitle" in (title.get("class") or "").split():
             label = title.text or ""
-            author = _WROTE.sub("", " ".join(label.split())) or None
+            author = _without_wrote(label) or None
         return {"author": author, "post_id": None, "text": element_text(block, frozenset(nested))}
 
     def text_skip(self, body, blocks: list) -> frozenset:
@@ -768,11 +805,27 @@ class Subsilver2Fields(ProsilverFields):
 # --- Page-level facts ----------------------------------------------------------------------------
 
 _PROSILVER_POSTS = xpath(f"/descendant::div[{id_is('p')}][{_cls('post')}]")
+
+
+def _prosilver_posts(root) -> list:
+    """``_PROSILVER_POSTS``: a walk of the divs, whose id test runs in Python before any class test,
+    costs less than the query's predicates on every div of the page."""
+    posts = []
+    for div in root.iter("div"):
+        value = div.get("id")
+        if (value and value[0] == "p" and len(value) > 1 and not value[1:].strip("0123456789")
+                and _has_class(div, "post")):
+            posts.append(div)
+    return posts
+
 _SUBSILVER_POSTS = xpath(f"/descendant::table[{_cls('tablebg')}][./tr/td/a[{_name_is('p')}] or ./tbody/tr/td/a[{_name_is('p')}]]")
 _PAGINATIONS = xpath(f"/descendant::div[{_cls('pagination')}][not(ancestor::li[{_cls('row')}])]")
 _SUBSILVER_PAGINATION = xpath(f"/descendant::div[@id='pagecontent']/table[not({_cls('tablebg')})]/descendant::td[{_cls('gensmall')}][descendant::a[contains(@href, 'start=')] or descendant::strong]"
                               f" | /descendant::div[@id='pagecontent']/table[not({_cls('tablebg')})]/descendant::td[{_cls('nav')}]")
 _SCRIPTS = xpath("/descendant::script/text()")
+# Within one pagination block (compiled once: the blocks' own ``.xpath`` would compile on every call).
+_ACTIVE_PAGE = xpath(f"descendant::li[{_cls('active')}]/span/text()")
+_REL_NEXT = xpath("descendant::a[@rel='next']/@href")
 _DATA_PER_PAGE = xpath("/descendant::input[@data-per-page]/@data-per-page")  # 3.1+ "jump to page" box
 _CRUMBS = xpath(f"(/descendant::ul[{_cls('navlinks')}])[1]/descendant::a[contains(@href, 'viewforum.php')]"
                 f" | (/descendant::p[{_cls('breadcrumbs')}])[1]/descendant::a[contains(@href, 'viewforum.php')]")
@@ -780,8 +833,9 @@ _NEXT_30 = xpath(f"/descendant::fieldset[{_cls('display-options')}]/descendant::
 _TOPIC_SEARCH_T = xpath("/descendant::form[@id='topic-search']/descendant::input[@name='t']/@value")
 _TOPIC_LINKS = xpath("/descendant::h2/descendant::a/@href | /descendant::head/link[@rel='canonical']/@href"
                      " | /descendant::a[contains(@href, 'posting.php') and contains(@href, 'mode=reply')]/@href")
-_THREAD_TITLES = (xpath(f"/descendant::h2[{_cls('topic-title')}]"), xpath("/descendant::div[@id='page-body']/h2"),
-                  xpath("/descendant::div[@id='pageheader']/h2"))
+# div#page-body/h2 and div#pageheader/h2, found from the page's few h2 rather than its many divs.
+_THREAD_TITLES = (xpath(f"/descendant::h2[{_cls('topic-title')}]"), xpath("/descendant::h2[parent::div[@id='page-body']]"),
+                  xpath("/descendant::h2[parent::div[@id='pageheader']]"))
 _TITLE = xpath("/descendant::title")
 _LOGIN_FORM = xpath("/descendant::form[@id='login'] | /descendant::form[contains(@action, 'mode=login')][descendant::input[@type='password']]")
 _TOPIC_ROWS_ANY = xpath(f"/descendant::ul[{_cls('topiclist')}]/descendant::a[{_cls('topictitle')} or {_cls('forumtitle')}]"
@@ -808,7 +862,7 @@ def _paging(root, url: str, blocks: list) -> tuple[int, int | None, int | None, 
         if page is None and len(strongs) >= 2 and _PAGE_OF.search(_text(strongs[0].getparent())):
             page, page_count = int(_text(strongs[0])), int(_text(strongs[1]))
         if page is None:
-            current = first(block.xpath(f"descendant::li[{_cls('active')}]/span/text()")) or (
+            current = first(_ACTIVE_PAGE(block)) or (
                 _text(strongs[0]) if len(strongs) == 1 else None)
             if current and current.strip().isdigit():
                 page = int(current.strip())
@@ -839,7 +893,7 @@ def _paging(root, url: str, blocks: list) -> tuple[int, int | None, int | None, 
 def _next_page(root, base: str, page: int, blocks: list) -> str | None:
     href = None
     for block in blocks:
-        href = first(block.xpath("descendant::a[@rel='next']/@href"))
+        href = first(_REL_NEXT(block))
         if not href:
             href = next((link.get("href") for link in block.iter("a") if _text(link) == str(page + 1)), None)
         if href:
@@ -896,6 +950,8 @@ _TOPIC_ROWS = xpath(f"/descendant::ul[{_cls('topics')}]/li[{_cls('row')}][descen
 _LISTING_TITLES = (xpath(f"/descendant::h2[{_cls('forum-title')}]"), xpath("/descendant::div[@id='page-body']/h2"),
                    xpath("/descendant::div[@id='pageheader']/h2"))
 _ROW_TITLE = xpath(f"descendant::a[{_cls('topictitle')}]")
+_TITLE_CELL = xpath("./ancestor::dt[1]")
+_AFTER_LAST_BREAK = xpath("descendant::br[last()]/following-sibling::text()")
 _ROW_FOLDER = xpath("./dl/@class | ./dl/@style | ./dl/dt/@title")
 _ROW_LAST = xpath(f"descendant::dd[{_cls('lastpost')}]")
 _ROW_COUNT = {name: xpath(f"string(descendant::dd[{_cls(name)}])") for name in ("posts", "views")}
@@ -910,16 +966,16 @@ def _thread_row(row, base: str, dates: DateResolver) -> ThreadLink:
     href = canonical_url(urljoin(base, link.get("href", "")))
     row_classes = (row.get("class") or "").split()
     folder = " ".join(_ROW_FOLDER(row))
-    cell = first(link.xpath("./ancestor::dt[1]"))
+    cell = first(_TITLE_CELL(link))
     moved = "topic_moved" in folder or "Moved topic" in folder or _text(cell).startswith("Moved:")
     last = first(_ROW_LAST(row))
     last_post_at = None
     if last is not None and not moved:
-        time = first(last.xpath("descendant::time[@datetime]"))
+        time = first(_LINE_TIME(last))
         if time is not None:
             last_post_at = machine_time(time)
         else:
-            after_break = last.xpath("descendant::br[last()]/following-sibling::text()")
+            after_break = _AFTER_LAST_BREAK(last)
             last_post_at = _parse_date(" ".join(" ".join(after_break).split()), dates)
     return ThreadLink(
         thread_id=thread_id_from_url(href),
@@ -1008,7 +1064,7 @@ class PhpbbEngine(ForumEngine):
     @staticmethod
     def post_nodes(root) -> tuple[str, list]:
         """(skin, post containers) of a viewtopic page."""
-        nodes = _PROSILVER_POSTS(root)
+        nodes = _prosilver_posts(root)
         if nodes:
             return "prosilver", nodes
         return "subsilver2", _SUBSILVER_POSTS(root)
