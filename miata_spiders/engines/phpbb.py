@@ -156,6 +156,8 @@ def member_id_from_url(url: str | None) -> str | None:
 def _without_session(url: str, host: str) -> str:
     """``url`` minus phpBB's ``sid`` when it links to this board, so a post's links and images (and so
     its content hash) do not change with the visitor's session; fragments are kept."""
+    if "sid=" not in url:  # most URLs: no split needed to see there is no session id
+        return url
     parts = urlsplit(url)
     if parts.netloc != host or "sid=" not in parts.query:
         return url
@@ -425,11 +427,11 @@ def _body_parts(body) -> _BodyParts:
 
 def _member_link(scope):
     """The first element of ``_LINE_MEMBER`` in ``scope``: a member link whose text is not blank (XML
-    whitespace; itertext, like XPath's string value, leaves out comments)."""
+    whitespace; the text serialisation, like XPath's string value, leaves out comments)."""
     for link in scope.iter("a"):
         href = link.get("href")
         if (href and "memberlist.php" in href and "u=" in href and link is not scope
-                and "".join(link.itertext()).strip(" \t\r\n")):
+                and etree.tostring(link, method="text", encoding=str, with_tail=False).strip(" \t\r\n")):
             return link
     return None
 
@@ -576,7 +578,7 @@ class ProsilverFields(PostFields):
     def is_deleted(self, node, body) -> bool:
         """Soft-deleted (3.1+, shown to moderators): ``div.post.deleted`` or its notice; the body stays.
         A post container without a body is a post all the same (its id is in the markup)."""
-        return body is None or "deleted" in _class_tokens(node) or self.boxes(node).deleted_notice
+        return body is None or _has_class(node, "deleted") or self.boxes(node).deleted_notice
 
     def boxes(self, node) -> _PostBoxes:
         return self.cached("scan", node, _post_scan)[2]
