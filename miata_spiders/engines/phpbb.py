@@ -81,6 +81,8 @@ def _without_wrote(label: str) -> str:
     start = max(0, min(words.rfind(" "), len(words) - _LONGEST_WROTE - 1) - 1)
     match = _WROTE.search(text, start)
     return text if match is None else text[:match.start()] + text[match.end():]
+
+
 _ENGLISH_EDIT = re.compile(r"Last edited by\s+(?P<who>.+?)\s+on\s", re.I)
 _PAGE_OF = re.compile(r"(\d+)\D{1,12}?(\d+)")
 _PER_PAGE_JS = re.compile(r"\bper_page\s*=\s*'(\d+)'")
