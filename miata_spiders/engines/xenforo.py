@@ -95,13 +95,14 @@ _PAGE_NAV_BASEURL = xpath("//div[@data-baseurl][contains(@class, 'PageNav')]/@da
 # Breadcrumb trails: XF2 `ul.p-breadcrumbs` (top, then `--bottom`), XF1 `fieldset.breadcrumb .crumbs`.
 _XF2_TRAILS_ANY_TAG = xpath("//*[contains(@class, 'p-breadcrumbs')]")  # a skin's own list or nav element
 _XF1_TRAILS_ANY_TAG = xpath("//*[contains(@class, 'breadcrumb')]")
-_XF2_CRUMB_LINKS = xpath(".//li//a[@href]")
-_XF1_CRUMB_LINKS = xpath(".//a[@href][contains(@class, 'crumb')]")
-_CRUMB_NAME = xpath(".//*[@itemprop='name' or @itemprop='title']")
+_XF2_CRUMB_LINKS = xpath("descendant::li/descendant::a[@href]")
+_XF1_CRUMB_LINKS = xpath("descendant::a[@href][contains(@class, 'crumb')]")
+_CRUMB_NAME = xpath("descendant::*[@itemprop='name' or @itemprop='title']")
 _HEADING_LABELS = xpath("descendant::*[contains(@class, 'label') or contains(@class, 'prefix')]")
-_XF2_CURRENT_PAGE = xpath(".//li[contains(@class, 'pageNav-page--current')]")
-_XF2_PAGE_NUMBERS = xpath(f".//ul[{has_class('pageNav-main')}]/li/a/text()")
-_XF2_NEXT_HREF = xpath(".//a[contains(@class, 'pageNav-jump--next') or contains(@class, 'pageNavSimple-el--next')]/@href")
+_XF2_CURRENT_PAGE = xpath("descendant::li[contains(@class, 'pageNav-page--current')]")
+_XF2_PAGE_NUMBERS = xpath(f"descendant::ul[{has_class('pageNav-main')}]/li/a/text()")
+_XF2_NEXT_HREF = xpath("descendant::a[contains(@class, 'pageNav-jump--next') or contains(@class, 'pageNavSimple-el--next')]"
+                       "/@href")
 _XF1_NEXT_TEXT = xpath("//div[contains(@class, 'PageNav')]//a[contains(@class, 'text')][contains(., 'Next')]/@href")
 _XF1_PAGE_TEMPLATE = xpath("//div[@data-baseurl][@data-page][@data-last][contains(@class, 'PageNav')]")
 
