@@ -130,3 +130,21 @@ def test_schema_crumbs_are_the_list_items_among_all_typed_elements():
     typed = [el for el in root.xpath("//*[@itemtype]") if el.get("itemtype") in vbulletin._CRUMB_TYPES]
     assert vbulletin._SCHEMA_CRUMBS(root) == typed
     assert [el.text for el in typed] == ["a", "c", "d"]
+
+
+@pytest.mark.parametrize("path", reference_pages("*bulletin*/*.html") + sorted(FIXTURES.rglob("*.html")),
+                         ids=lambda p: "/".join(p.parts[-2:]))
+def test_schema_crumb_parts_match_their_xpath(path):
+    root = etree.HTML(path.read_bytes())
+    for item in root.xpath("//*[@itemtype]"):
+        assert vbulletin._schema_crumb_link(item) is first(vbulletin._SCHEMA_CRUMB_LINK(item))
+        assert vbulletin._schema_crumb_name(item) is first(vbulletin._SCHEMA_CRUMB_NAME(item))
+
+
+def test_schema_crumb_parts_skip_the_item_itself_and_comments():
+    root = etree.HTML("<ul><li itemtype='http://schema.org/ListItem' itemprop='name'><!-- c -->"
+                      "<a itemprop='url' href='/f'><span itemprop='title'>Forum</span></a></li></ul>")
+    item = root.find(".//li")
+    assert vbulletin._schema_crumb_link(item) is first(vbulletin._SCHEMA_CRUMB_LINK(item))
+    assert vbulletin._schema_crumb_name(item) is first(vbulletin._SCHEMA_CRUMB_NAME(item))
+    assert vbulletin._schema_crumb_name(item).text == "Forum"

@@ -233,12 +233,18 @@ def _by_ids(context, keys: list[str]) -> dict:
         return {}
     answers: dict = {}
     for element in _BY_IDS(context, ids=" ".join(keys)):
-        names = {element.get("id"), element.get("name") if element.tag == "a" else None}
-        for name in names:
-            if name is not None:
-                answers[name] = element if name not in answers else _AMBIGUOUS
-    return {key: answers.get(key) if answers.get(key) is not _AMBIGUOUS else first(_BY_ID(context, id=key))
-            for key in keys}
+        key = element.get("id")
+        if key is not None:
+            answers[key] = _AMBIGUOUS if key in answers else element
+        if element.tag == "a":
+            name = element.get("name")
+            if name is not None and name != key:
+                answers[name] = _AMBIGUOUS if name in answers else element
+    found = {}
+    for key in keys:
+        element = answers.get(key)
+        found[key] = first(_BY_ID(context, id=key)) if element is _AMBIGUOUS else element
+    return found
 
 
 _AMBIGUOUS = object()
@@ -258,6 +264,15 @@ def _date_in_holder(holder) -> list[str]:  # _DATE_IN_HOLDER
         if child.tail:
             texts.append(child.tail)
     return texts
+
+
+def _schema_crumb_link(item):  # first(_SCHEMA_CRUMB_LINK(item))
+    return next((a for a in item.iter("a") if a is not item and a.get("itemprop") in ("item", "url")), None)
+
+
+def _schema_crumb_name(item):  # first(_SCHEMA_CRUMB_NAME(item))
+    return next((el for el in item.iter() if el is not item and isinstance(el.tag, str)
+                 and el.get("itemprop") in ("name", "title")), None)
 
 
 def _username_links(element) -> list:  # _USERNAME_LINKS
@@ -346,9 +361,11 @@ def _breadcrumbs(root, base: str, markup: _Markup) -> list[tuple[str, str]]:
     skin, ``span.navbar`` on vBulletin 3, ``#breadcrumb li.navbit`` on vBulletin 4)."""
     crumbs = []
     for item in _SCHEMA_CRUMBS(root) if markup.has(b"ListItem", b"Breadcrumb") else ():
-        link = first(_SCHEMA_CRUMB_LINK(item) or _FIRST_LINK(item))
+        link = _schema_crumb_link(item)
+        if link is None:
+            link = first(_FIRST_LINK(item))
         if link is not None:
-            name = first(_SCHEMA_CRUMB_NAME(item))
+            name = _schema_crumb_name(item)
             crumbs.append((text_of(link if name is None else name), urljoin(base, link.get("href", ""))))
     if crumbs:
         return crumbs
@@ -561,11 +578,15 @@ class VBulletinFields(PostFields):
     def by_id(self, node, prefix: str):
         """The element ``{prefix}{post id}`` when it is inside this post (ids are unique on a page). The
         anchors every post is read by are looked up together, in one ``id()`` call."""
-        def find():
+        if self._current is not node:  # memo(), inlined: the fields ask for anchors a dozen times a post
+            self._current, self._memos = node, {}
+        memos = self._memos
+        if prefix not in memos:
             if prefix in _ANCHOR_PREFIXES:
-                return self.memo(node, _ANCHOR_PREFIXES, lambda: self._anchors(node))[prefix]
-            return self._inside(first(_BY_ID(node, id=f"{prefix}{self.pid(node)}")), node)
-        return self.memo(node, prefix, find)
+                memos.update(self._anchors(node))
+            else:
+                memos[prefix] = self._inside(first(_BY_ID(node, id=f"{prefix}{self.pid(node)}")), node)
+        return memos[prefix]
 
     def _anchors(self, node) -> dict:
         """The post's anchors; those of every post on the page come from a single ``id()`` call."""
