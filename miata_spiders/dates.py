@@ -25,10 +25,13 @@ from zoneinfo import ZoneInfo
 
 #: languages whose month names, weekday names, Today/Yesterday and "N minutes ago" words are read
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
+#: more languages read by the same patterns; a word of theirs that one of LANGUAGES reads otherwise
+#: (Polish "so" for Saturday is German Sunday) keeps the LANGUAGES meaning
+MORE_LANGUAGES = ("pt", "pl", "ru", "sv", "da", "nb", "cs", "tr")
 
 # vBulletin's footer in the languages of LANGUAGES ("WEZ", Westeuropäische Zeit, is GMT).
 FOOTER_LEADS = ("All times are", "Alle Zeitangaben in", "Heures au format", "Fuseau horaire", "Todas las horas son",
-                "Tutti gli orari sono", "Alle tijden zijn")
+                "Tutti gli orari sono", "Alle tijden zijn", "Heure", "Les heures sont au format", "Orario")
 _GMT_OFFSET = re.compile(
     rf"(?:{'|'.join(FOOTER_LEADS)})\s+(?:GMT|UTC|WEZ)\s*(?P<sign>[+-])?\s*(?P<hours>\d{{1,2}})?(?:[.:](?P<frac>\d+))?",
     re.I)
@@ -295,12 +298,26 @@ _WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturd
 # "an hour ago", "vor einer Stunde", "il y a une heure", "hace una hora", "un'ora fa", "een uur geleden"
 # "Under a minute ago" as XenForo and Discourse print it, in LANGUAGES.
 _MOMENT = ("a moment ago", "just now", "gerade eben", "vor einem moment", "à l'instant", "il y a un instant",
-           "hace un momento", "un momento fa", "zojuist", "een moment geleden")
+           "hace un momento", "un momento fa", "zojuist", "een moment geleden",
+           # phpBB 3.1+ prints its AGO[0] string in each language pack
+           "less than a minute ago", "vor weniger als einer minute", "il y a moins d'une minute",
+           "hace menos de un minuto", "meno di un minuto fa", "minder dan een minuut geleden")
 _ONE = ("a", "an", "one", "ein", "eine", "einer", "einem", "un", "une", "una", "uno", "un'", "een")
 
 
 @lru_cache(maxsize=1)
 def _vocabulary() -> _Vocabulary:
+    core, more = _words_of(LANGUAGES), _words_of(MORE_LANGUAGES)
+    merged = []
+    for mine, theirs in zip(core, more):
+        if isinstance(mine, dict):
+            merged.append({**{w: v for w, v in theirs.items() if w not in mine}, **mine})
+        else:
+            merged.append(sorted(set(mine) | set(theirs)))
+    return _Vocabulary(*merged)
+
+
+def _words_of(languages) -> _Vocabulary:
     from dateparser.languages.loader import default_loader
 
     months: dict[str, set[int]] = {}
@@ -310,7 +327,7 @@ def _vocabulary() -> _Vocabulary:
     units: dict[str, set[int]] = {}
     before: set[str] = set()
     after: set[str] = set()
-    for language in LANGUAGES:
+    for language in languages:
         info = default_loader.get_locale(language).info
         for number, key in enumerate(_MONTH_KEYS, start=1):
             for word in info[key]:

@@ -154,6 +154,27 @@ def test_a_label_before_the_date_and_year_first_slashes(printed, utc):
     assert DateResolver(tz="UTC", now=NOW).parse(printed) == datetime.fromisoformat(utc)
 
 
+@pytest.mark.parametrize("printed, utc", [
+    ("pn, 04 sty 2016, 22:52", "2016-01-04T22:52:00+00:00"),  # phpBB, Polish language pack
+    ("04 янв 2016, 22:52", "2016-01-04T22:52:00+00:00"),  # Russian
+    ("Seg Jan 04, 2016 10:52 pm", "2016-01-04T22:52:00+00:00"),  # Brazilian Portuguese weekday
+    ("mån 04 jan 2016 22:52", "2016-01-04T22:52:00+00:00"),  # Swedish
+    ("3 de março de 2021, 22:05", "2021-03-03T22:05:00+00:00"),
+    ("Wczoraj, 22:05", "2026-11-24T22:05:00+00:00"),
+    ("Вчера, 22:05", "2026-11-24T22:05:00+00:00"),
+    ("há 5 minutos", "2026-11-25T16:55:00+00:00"),
+    ("hace menos de un minuto", "2026-11-25T17:00:00+00:00"),  # phpBB 3.1+ "less than a minute ago"
+    ("vor weniger als einer Minute", "2026-11-25T17:00:00+00:00"),
+])
+def test_more_languages_read_by_the_same_patterns(printed, utc):
+    assert DateResolver(tz="UTC", now=NOW).parse(printed) == datetime.fromisoformat(utc)
+
+
+def test_a_word_of_a_further_language_keeps_its_meaning_in_the_first_six():
+    # Polish "so" (sobota, Saturday) must not unseat German "So" (Sonntag) in XenForo's "So um 14:00".
+    assert DateResolver(tz="UTC", now=NOW).parse("So um 14:00") == datetime(2026, 11, 22, 14, 0, tzinfo=timezone.utc)
+
+
 def test_a_label_alone_is_no_date():
     assert DateResolver(tz="UTC", now=NOW).parse("Posted by admin") is None
 
@@ -226,6 +247,9 @@ def test_todays_weekday_is_not_read_as_a_week_ago(dates):
         ("Todas las horas son GMT +2. La hora es 14:17.", 2),
         ("Tutti gli orari sono GMT. Ora sono le 14:17.", 0),
         ("Alle tijden zijn GMT -5. De tijd is nu 14:17.", -5),
+        ("Heure GMT +1. Il est actuellement 13h00.", 1),  # vBulletin 3 French language pack
+        ("Les heures sont au format GMT +1. Il est actuellement 13h00.", 1),
+        ("Orario GMT +1. Ora sono le 13:00.", 1),  # Italian
     ],
 )
 def test_footer_offset_in_other_languages(footer, hours):
