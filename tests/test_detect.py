@@ -113,6 +113,10 @@ def test_synthetic_ib_forum():
     ('<html><body><a href="profile.php?mode=viewprofile&amp;u=2">admin</a>'
      '<span class="copyright">Powered by <a href="http://www.phpbb.com/">phpBB</a> &copy; 2001, 2005 phpBB Group</span></body></html>',
      "phpbb2"),
+    # phpBB 3 subsilver2 (no body#phpbb, table layout) without its footer credit: ucp.php and b.postauthor.
+    ('<html><body class="ltr"><a href="./ucp.php?mode=login&amp;sid=1">Login</a><table class="tablebg">'
+     '<tr class="row1"><td><a name="p3301"></a><b class="postauthor">Kenji</b></td>'
+     '<td><div class="postbody">Shim it.</div></td></tr></table></body></html>', "phpbb"),
     # XenForo 2 without the html id (a stripped template) still has its data-xf-init widgets.
     ('<html><body><div data-xf-init="lightbox">x</div></body></html>', "xenforo"),
 ])

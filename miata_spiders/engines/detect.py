@@ -418,6 +418,10 @@ def _phpbb(doc: _Document) -> Detection | None:
         b"memberlist.php", b"topiclist",
     ):
         evidence.append("phpBB 3 post/topic-list markup with viewtopic/viewforum/memberlist links")
+    # subsilver2 (and styles built on it) has neither body#phpbb nor prosilver's post markup; phpBB 3's
+    # user control panel (ucp.php: login and register in every page header) and b.postauthor names are its own.
+    if doc.find("//a[contains(@href, 'ucp.php')] | //b[@class='postauthor']", b"ucp.php", b"postauthor"):
+        evidence.append("phpBB 3 ucp.php links / b.postauthor names")
     phpbb2 = bool(doc.find("//a[contains(@href, 'profile.php?mode=viewprofile')]", b"profile.php?mode=viewprofile"))
     if not evidence or (evidence == ["'Powered by phpBB' footer"] and not phpbb2):
         return None
