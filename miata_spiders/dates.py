@@ -188,8 +188,9 @@ def _clean(text: str) -> str:
 
 _TIME = (r"(?P<hour>\d{1,2})(?:[:h.](?P<minute>\d{2}))(?::(?P<second>\d{2}))?"
          r"(?:\s*(?P<ampm>[ap])\.?\s*m\.?)?(?:\s*uhr)?")
-# Between a date and its time: commas, "|" (IB skins), a dash, and the languages' "at".
-_AT = r"(?:\s*[,|\u2013-]\s*|\s+)(?:(?:at|um|à|a las|a la|alle|om|le)\s+)?"
+# Between a date and its time: commas, "|" (IB skins), a dash, and the languages' "at" (those of
+# MORE_LANGUAGES too: "às", "в", "saat", "kl.", Polish "o", Czech "v").
+_AT = r"(?:\s*[,|\u2013-]\s*|\s+)(?:(?:at|um|à|a las|a la|alle|om|le|às|в|saat|kl\.?|o|v)\s+)?"
 _ORDINAL = r"(?:st|nd|rd|th|er|e|º|°|\.)?"
 
 

@@ -165,6 +165,10 @@ def test_a_label_before_the_date_and_year_first_slashes(printed, utc):
     ("há 5 minutos", "2026-11-25T16:55:00+00:00"),
     ("hace menos de un minuto", "2026-11-25T17:00:00+00:00"),  # phpBB 3.1+ "less than a minute ago"
     ("vor weniger als einer Minute", "2026-11-25T17:00:00+00:00"),
+    ("19 Outubro 2014 às 20:27", "2014-10-19T20:27:00+00:00"),  # XenForo 1 title dates, Portuguese pack
+    ("19 окт 2014 в 20:27", "2014-10-19T20:27:00+00:00"),
+    ("19 Ekim 2014 saat 20:27", "2014-10-19T20:27:00+00:00"),
+    ("Wczoraj o 20:27", "2026-11-24T20:27:00+00:00"),
 ])
 def test_more_languages_read_by_the_same_patterns(printed, utc):
     assert DateResolver(tz="UTC", now=NOW).parse(printed) == datetime.fromisoformat(utc)

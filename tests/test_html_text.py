@@ -22,7 +22,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed"})
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SMILIE = re.compile(r"/smilies/|/smiles/|/emoji/|/smilie|clear\.gif|/images/statusicon/", re.I)
-_ATTACHMENT = re.compile(r"attachment\.php|/attachments/", re.I)
+_ATTACHMENT = re.compile(r"attachment\.php|[/?]attachments/", re.I)
 BASE = "https://forum.example/threads/1/"
 
 
@@ -139,3 +139,12 @@ def test_comments_scripts_and_skipped_subtrees_keep_their_tails():
     assert element_text(quote) == "q"
     assert element_text(body, frozenset({body})) == ""
     assert list(iter_own(body, frozenset({quote}))) == list(reference_iter_own(body, frozenset({quote})))
+
+
+def test_an_attachment_thumbnail_yields_the_attachment_with_friendly_urls_off_too():
+    """XenForo without friendly URLs links attachments as index.php?attachments/..., not /attachments/."""
+    body = etree.HTML(
+        '<div><a href="index.php?attachments/hardtop-jpg.5512/" target="_blank">'
+        '<img src="data/attachments/5/5512-0f3e.jpg" alt="hardtop.jpg"></a></div>').find(".//div")
+    assert image_urls(body, "https://forum.example/") == ["https://forum.example/index.php?attachments/hardtop-jpg.5512/"]
+    assert link_urls(body, "https://forum.example/") == []
