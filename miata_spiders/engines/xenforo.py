@@ -69,7 +69,26 @@ _POSITION = re.compile(r"^#\s*(\d[\d,.\s]*)$")
 _QUOTE_VERB = re.compile(
     r"\s*\b(?:said|wrote|schrieb|sagte|a dit|a écrit|ha detto|ha scritto|scrisse|dijo|escribió|zei|schreef|"
     r"disse|escreveu|napisał|sade|skrev|sanoi|kirjoitti|написал|сказал)\s*:?\s*[\W]*$", re.I)
-_EDITED_BY_MODERATOR = re.compile(r"\bmod[eé]rat", re.I)
+# A quote header whose verb is not in that list: XenForo's phrase is "{name} VERB:", so the name is what
+# comes before the last word and the label separator ("Bob сказал(а):", "Hans mondta: ↑").
+_QUOTE_HEADER = re.compile(r"^(.*?\S)\s+\S+\s*[:：]\W*$", re.S)
+# "Last edited" notes: the moderator's label names one ("by a moderator", "von einem Moderator", "por un
+# moderador", "модератором", "moderátorem", "bởi người điều hành"); the author's own label is the bare
+# phrase, known here per language pack. A label that is neither names nobody: a guessed editor would be a
+# wrong value.
+_EDITED_BY_MODERATOR = re.compile(r"mod[eé]ra[dt]|moderát|moderaat|модерат|điều hành", re.I)
+_OWN_EDIT_LABELS = frozenset({
+    "last edited", "edited", "zuletzt bearbeitet", "bearbeitet", "dernière modification", "dernière édition",
+    "modifié", "última edición", "última modificación", "editado", "ultima modifica", "modificato",
+    "laatst bewerkt", "bewerkt", "última edição", "ultima edição", "ostatnio edytowany", "ostatnia edycja",
+    "последнее редактирование", "последнее изменение", "naposledy upraveno", "naposledy upravené",
+    "son düzenleme", "senast redigerad", "sidst redigeret", "sist redigert", "sist endret",
+    "viimeksi muokattu", "chỉnh sửa lần cuối", "utoljára szerkesztve", "utolsó szerkesztés",
+    "ultima editare", "ultima modificare", "τελευταία επεξεργασία", "останнє редагування",
+    "последна редакция", "zadnja izmjena", "zadnje urejanje", "terakhir diubah", "terakhir disunting",
+    "最終編集", "最后编辑", "最後編輯", "마지막 수정", "마지막 편집", "แก้ไขล่าสุด", "آخر تعديل",
+    "עריכה אחרונה",
+})
 # Query parameters that are a visit's, not the page's.
 _VOLATILE_PARAMS = frozenset({"_xftoken", "_xfrequesturi", "_xfwithdata", "_xfresponsetype", "_xfnoredirect"})
 # `time: {now: 1562130994, today: 1562108400, ...}` (XF2) / `serverTimeInfo: {now: ..., today: ...}` (XF1):
@@ -249,6 +268,16 @@ def _crumbs(trail, links, base: str) -> list[tuple[str, str]]:
     return crumbs
 
 
+def _is_own_edit(note, stamp) -> bool:
+    """Whether an edit note's label (its words before the date) is the author's own "Last edited"."""
+    if stamp is not None:
+        label = element_text(note, frozenset((stamp,)))
+    else:  # a skin that prints the date as text: the label ends at XenForo's label separator
+        label = re.split(r"[:：]", element_text(note), maxsplit=1)[0]
+    label = " ".join(label.split()).rstrip(" :：").lower()
+    return not _EDITED_BY_MODERATOR.search(label) and label in _OWN_EDIT_LABELS
+
+
 def _or_else(found, fallback):
     """What the iterator ``found`` yields, or, when it yields nothing, what ``fallback()`` returns."""
     empty = True
@@ -298,7 +327,9 @@ def _node_path(crumbs: list[tuple[str, str]], own_is_last: bool) -> list[tuple[s
     """The crumbs that are nodes (categories and forums), down to the page's own forum: everything from
     the first node crumb on (home and the forum list come before it). On a thread page the last crumb is
     the thread's own forum even when its URL does not say so (a route filter, a custom node URL), as long
-    as it lies below the crumb before it."""
+    as it lies below the crumb before it. A skin's crumb for the thread itself is no forum."""
+    while crumbs and _THREAD.search(_route(crumbs[-1][1])):
+        crumbs = crumbs[:-1]
     start = next((i for i, (_, url) in enumerate(crumbs) if _is_node_crumb(url)), None)
     if start is not None:
         return crumbs[start:]
@@ -424,6 +455,7 @@ _INDEXED = frozenset({
     "message-attribution", "message-attribution-opposite", "message-user", "message-userDetails",
     "message-body", "message-userContent", "message-lastEdit", "message-signature", "attachmentList",
     "messageUserInfo", "messageMeta", "datePermalink", "postNumber", "messageText", "editDate", "signature",
+    "messageContent", "likesSummary",
 })
 
 
@@ -452,21 +484,23 @@ class XenForoFields(PostFields):
     # fields -------------------------------------------------------------------------------------------
     def author(self, node) -> tuple[str | None, str | None]:
         """``data-author``, and the member id of the user block's ``.username`` (``data-user-id``, else
-        its ``members/name.N/`` link), else of any of the post's usernames, else of its avatar. Guests
-        have ``data-user-id="0"`` or no link: no id."""
+        its ``members/name.N/`` link); without a user block, of the first username outside the post's
+        words (an article's byline, a deleted post's notice), else of its avatar. Guests have
+        ``data-user-id="0"`` or no link: no id, even when their post mentions a member."""
         index = self.own(node)
         name = (node.get("data-author") or "").strip()
         block = index.get("message-userDetails", "message-user", "messageUserInfo")
-        users = [u for u in index.usernames if index.inside(u, block)] + index.usernames
+        users = [u for u in index.usernames if index.inside(u, block)] if block is not None else []
+        if not users:
+            words = [part for part in (index.get("message-userContent", "messageContent", "messageText"),
+                                       index.get("message-signature", "signature"), index.get("likesSummary"))
+                     if part is not None]
+            users = [u for u in index.usernames if not any(index.inside(u, part) for part in words)]
         member = None
-        for user in users:
+        if users:  # the author's own username decides: a guest's has no id
+            user = users[0]
             uid = (user.get("data-user-id") or "").strip()
-            if uid.isdigit():
-                member = uid if uid != "0" else None
-                break
-            member = _route_id(_MEMBER, user.get("href"))
-            if member:
-                break
+            member = (uid if uid != "0" else None) if uid.isdigit() else _route_id(_MEMBER, user.get("href"))
         if member is None and not users:
             avatar = index.first.get("avatar")
             uid = (avatar.get("data-user-id") or "").strip() if avatar is not None else ""
@@ -509,7 +543,11 @@ class XenForoFields(PostFields):
                 content = element
         author = (block.get("data-quote") or block.get("data-author") or "").strip()
         if not author and title is not None:
-            author = _QUOTE_VERB.sub("", text_of(title)).strip()
+            header = text_of(title)
+            author = _QUOTE_VERB.sub("", header).strip()
+            if author == header.strip():  # a verb not in the list: the words before it
+                match = _QUOTE_HEADER.match(header)
+                author = match.group(1).strip() if match else author
         candidates = [block.get("data-source")]
         if title is not None:
             for link in title.iter("a"):
@@ -562,13 +600,15 @@ class XenForoFields(PostFields):
 
     def edit(self, node, author: str | None) -> tuple[str | None, datetime | None]:
         """"Last edited: <date>" is the author's own edit; "Last edited by a moderator: <date>" names
-        nobody (XF2 ``.message-lastEdit``, XF1 ``.editDate``)."""
+        nobody, in any language (XF2 ``.message-lastEdit``, XF1 ``.editDate``); so does a label that
+        is neither (see ``_OWN_EDIT_LABELS``)."""
         index = self.own(node)
         note = index.get("message-lastEdit", "editDate")
         if note is None:
             return None, None
-        when, _ = element_time(next((t for t in index.times if index.inside(t, note)), None), self.dates)
-        return (None if _EDITED_BY_MODERATOR.search(text_of(note)) else author), when
+        stamp = next((t for t in index.times if index.inside(t, note)), None)
+        when, _ = element_time(stamp, self.dates)
+        return (author if _is_own_edit(note, stamp) else None), when
 
     def signature(self, node) -> str | None:
         index = self.own(node)
@@ -605,13 +645,20 @@ class XenForo2Fields(XenForoFields):
         return element_time(self.date_element(index, index.first.get("message-attribution")), self.dates)
 
     def _counter(self, node):
-        """(number, element) of the post counter; position and url both read it, so it is found once."""
+        """(number, element) of the post counter; position and url both read it, so it is found once.
+        XenForo prints it at the right of the header; a skin that moves it elsewhere in the header is read
+        there."""
         index = self.own(node)
         found = index.memo.get("counter")
         if found is None:
-            opposite = index.first.get("message-attribution-opposite")
-            found = index.memo["counter"] = (self.counter(_COUNTER_CANDIDATES(opposite)) if opposite is not None
-                                             else (None, None))
+            found = (None, None)
+            for part in ("message-attribution-opposite", "message-attribution"):
+                element = index.first.get(part)
+                if element is not None:
+                    found = self.counter(_COUNTER_CANDIDATES(element))
+                    if found[0] is not None:
+                        break
+            index.memo["counter"] = found
         return found
 
     def position(self, node) -> int | None:
