@@ -60,6 +60,32 @@ def iter_own(root, skip=frozenset()):
         yield node
 
 
+def outside(elements, root, skip: frozenset) -> list:
+    """``elements`` (of ``root``'s subtree, in order) that lie in no sub-tree of ``skip``. lxml finds them
+    by tag in C (``root.iter("img")``); each then walks up only until an element whose answer is already
+    known, so a quote nested thousands deep costs linear time, not a Python walk of the whole post."""
+    known = {} if root in skip else {root: True}  # element -> lies outside every skipped sub-tree
+    kept = []
+    for element in elements:
+        path, parent, verdict = [], element, None
+        while verdict is None:
+            verdict = known.get(parent)
+            if verdict is not None:
+                break
+            if parent in skip:
+                verdict = False
+                break
+            path.append(parent)
+            parent = parent.getparent()
+            if parent is None:
+                verdict = False
+        for seen in path:
+            known[seen] = verdict
+        if verdict:
+            kept.append(element)
+    return kept
+
+
 def element_text(root, skip=frozenset()) -> str:
     """Readable text of ``root``: block elements and <br> become line breaks, runs of spaces collapse,
     images contribute nothing, links contribute their anchor text; ``skip`` sub-trees (and scripts)
@@ -119,9 +145,7 @@ def image_urls(root, base_url: str, skip=frozenset()) -> list[str]:
     """Absolute URLs of content images: lazy ``data-src`` beats a placeholder ``src``; an image wrapped
     in an attachment link yields the full-size attachment; smilies are left out."""
     found: dict[str, None] = {}
-    for img in (iter_own(root, skip) if skip else root.iter("img")):
-        if _tag(img) != "img":
-            continue
+    for img in (outside(root.iter("img"), root, skip) if skip else root.iter("img")):
         src = next((img.get(a) for a in _LAZY_ATTRS if img.get(a)), None) or img.get("src")
         if not src or src.startswith("data:") or _SMILIE.search(src):
             continue
@@ -135,9 +159,7 @@ def image_urls(root, base_url: str, skip=frozenset()) -> list[str]:
 def link_urls(root, base_url: str, skip=frozenset()) -> list[str]:
     """Absolute hrefs of the links a post makes, minus those that merely wrap an attachment image."""
     found: dict[str, None] = {}
-    for anchor in (iter_own(root, skip) if skip else root.iter("a")):
-        if _tag(anchor) != "a":
-            continue
+    for anchor in (outside(root.iter("a"), root, skip) if skip else root.iter("a")):
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
