@@ -105,8 +105,9 @@ def test_xenforo_2_3_article_thread_in_german_without_titles_in_urls():
 
 
 def test_custom_xenforo_2_skin():
-    # The counter sits at the left of the header, the user cell prints a "Last seen" time, a guest is a bare
-    # <span class="username"> and mentions a member, the breadcrumbs end with the thread itself.
+    # The counter sits at the left of the header, the user cell prints a "Last seen" time (Today at 6:30 AM),
+    # a guest is a bare <span class="username"> and mentions a member, the breadcrumbs end with the thread
+    # itself, and Kenji's reply prints its date under the post (linked to the post) instead of in the header.
     thread = parse("xf22-custom-skin.html", "https://roadster.example/threads/hardtop-seals.7781/page-2")
     assert (thread.thread_id, thread.title, thread.forum_id, thread.forum_path, thread.page, thread.next_page) == (
         "7781", "Hardtop seals", "19", ["Bodywork", "Hardtops"], 2, None)

@@ -278,6 +278,13 @@ def _is_own_edit(note, stamp) -> bool:
     return not _EDITED_BY_MODERATOR.search(label) and label in _OWN_EDIT_LABELS
 
 
+def _links_to_post(element, post_id: str) -> bool:
+    """Whether ``element`` sits in a link to post ``post_id`` (``/post-N``, ``posts/N``, ``#post-N``, ``?id=N``)."""
+    link = next((a for a in element.iterancestors("a")), None)
+    href = link.get("href") if link is not None else None
+    return bool(href) and re.search(rf"(?:post-|posts/|[?&](?:id|p)=){post_id}(?!\d)", href) is not None
+
+
 def _or_else(found, fallback):
     """What the iterator ``found`` yields, or, when it yields nothing, what ``fallback()`` returns."""
     empty = True
@@ -617,12 +624,20 @@ class XenForoFields(PostFields):
         return text or None
 
     def date_element(self, index: PostIndex, header):
-        """The post's date: the first in its header, else the first that is not the edit note's."""
+        """The post's date: the first in its header; else (a skin that moves it) the first linked to the
+        post, as XenForo links every post date to its post, else the first that is neither the edit
+        note's nor the user block's (a member's "Joined" or "Last seen" is not the post's date)."""
         in_header = next((t for t in index.times if index.inside(t, header)), None) if header is not None else None
         if in_header is not None:
             return in_header
         note = index.get("message-lastEdit", "editDate")
-        return next((t for t in index.times if not index.inside(t, note)), None)
+        times = [t for t in index.times if not index.inside(t, note)]
+        post_id = self.post_id(index.node)
+        linked = next((t for t in times if post_id and _links_to_post(t, post_id)), None)
+        if linked is not None:
+            return linked
+        user = index.get("message-user", "messageUserInfo")
+        return next((t for t in times if not index.inside(t, user)), None)
 
     @staticmethod
     def counter(elements) -> tuple[int | None, object]:
