@@ -77,22 +77,32 @@ _SEO_THREAD_HTML = re.compile(r"/[^/]+/(\d+)-(?!post\d+\.html)[^/]*?(?:-(\d+))?\
 _URL_FORMS = {"t": (_THREAD_IN_QUERY, "showthread", _FRIENDLY_THREAD, (_IB_THREAD_URL, _SEO_THREAD_HTML)),
               "f": (_FORUM_IN_QUERY, "forumdisplay", _FRIENDLY_FORUM, (_IB_FORUM_URL,))}
 # Member URLs: member.php?u=N, member.php/N-name, member.php?N-name, members/N-name/, members/N_name.html,
-# members/name.N/, members/name-N/ (IB), and a bare ?u=N (search.php?do=finduser&u=N names the same member).
+# members/N.html (vBSEO), members/name.N/, members/name-N/ (IB), and a bare ?u=N (search.php?do=finduser&u=N
+# names the same member).
 _MEMBER_ID = re.compile(
-    r"members/(\d+)(?:[-_][^/?#]*)?/?(?=$|[?#])"
+    r"members/(\d+)(?:\.html|[-_][^/?#]*)?/?(?=$|[?#])"
     r"|members/[^/?#]*?[.-](\d+)/?(?=$|[?#])"
     r"|member\.php[/?](\d+)"
     r"|[?&](?:amp;)?u(?:serid)?=(\d+)")
+# A member id as a query parameter of any script (private.php?do=newpm&u=N, search.php?do=finduser&userid=N).
+_USER_PARAM = re.compile(r"[?&](?:amp;)?u(?:serid)?=(\d+)")
+# A profile link, with or without the id: member.php..., /members/...
+_PROFILE_LINK = re.compile(r"member\.php|/members/")
+_ALNUM_ONLY = re.compile(r"[\W_]+")
 # Which pages are no forum: the home page, the forum index, the CMS front page.
 _INDEX_PAGE = re.compile(r"(?:^|/)(?:index|forum|forums|content|home|portal)\.php$|^/?$")
-# "Last edited by X; 06-15-2016 at 05:21 PM." and its translations ("Zuletzt geändert von X (Heute um 14:20 Uhr)").
+# "Last edited by X; 06-15-2016 at 05:21 PM." and its translations ("Zuletzt geändert von X (Heute um 14:20 Uhr)");
+# the note may end in the editor's reason after one word and a colon, in any language ("Reason:", "Razón:").
 _EDITED = re.compile(
     r"(?:Last edited by|Zuletzt (?:bearbeitet|geändert|editiert) von|Geändert von|Bearbeitet von|"
     r"Dernière (?:modification|édition) par|Modifié par|Última edición por|Editado por|"
     r"Ultima modifica di|Modificato da|Laatst bewerkt door)\s*"
-    r"(?P<who>[^;(]+?)\s*[;(]\s*(?P<when>[^)]+?)\s*\)?\s*\.?\s*(?:(?:Reason|Grund|Raison|Motivo|Reden)\s*:.*)?$",
+    r"(?P<who>[^;(]+?)\s*[;(]\s*(?P<when>[^)]+?)\s*\)?\s*\.?\s*(?:[^\W\d_]{2,20}\s*:.*)?$",
     re.S | re.I)
-_DELETED = re.compile(r"\b(deleted|moderated|awaiting moderation|gelöscht|moderiert|supprimé|modéré)\b", re.I)
+# What vBulletin 3's postbit_deleted says (it has no class to tell it by), in the languages of the date words.
+_DELETED = re.compile(r"\b(deleted|moderated|awaiting moderation|gelöscht|moderiert|supprimé|modéré|borrado|"
+                      r"eliminado|moderado|cancellato|eliminato|moderato|verwijderd|gemodereerd|apagado|excluído)\b",
+                      re.I)
 _SESSION_HASH = re.compile(r"(?:amp;)*s=[0-9a-fA-F]{32}")
 _FILE_TYPE_ICON = re.compile(r"/images/attach/[^/]+$")
 _POSITION_TEXT = re.compile(r"^(?:\D{0,12}\s)?#\s?(\d{1,9})$")
@@ -162,6 +172,8 @@ _LISTING_TITLE_QUERIES = tuple(xpath(q) for q in (
     "id('pagetitle')//*[contains(@class, 'forumtitle')]//text()",  # vBulletin 4
     "//h1//strong[@itemprop='name']//text()", "//h1//text()", "//td[@class='navbar']/strong//text()"))
 _HTML_TITLE = xpath("//title//text()")
+# The board's root URL as the page states it: vBulletin 4's <base href> and its vb_meta_bburl (head only).
+_FORUM_ROOT = xpath("/html/head/base/@href | /html/head/meta[@name='vb_meta_bburl']/@content")
 
 
 # --- URLs ----------------------------------------------------------------------------------------
@@ -181,6 +193,23 @@ def _without_session(url: str, base: str) -> str:
 def _member_id(url: str | None) -> str | None:
     match = _MEMBER_ID.search(url or "")
     return next((g for g in match.groups() if g), None) if match else None
+
+
+def _name_in_url(href: str, name: str) -> bool:
+    """Whether the profile URL's last segment, when it opens with digits, spells the member's name
+    (vBSEO's ``members/{name}.html`` for "1985_miata"): its digits are then the name's, not an id."""
+    slug = href.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    if not slug[:1].isdigit():
+        return False
+    return _ALNUM_ONLY.sub("", slug.removesuffix(".html").lower()) == _ALNUM_ONLY.sub("", name.lower())
+
+
+def _same_page_key(url: str | None) -> str | None:
+    """Host and path without scheme, query or trailing slash: two URLs of the same page compare equal."""
+    if not url or "//" not in url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
 def _quoted_post_id(href: str | None) -> str | None:
@@ -301,6 +330,12 @@ def _quote_container(div):  # first(_QUOTE_CONTAINER(div))
     return None
 
 
+def _printable_quote(div):
+    """vBulletin 4's printable quote (bbcode_quote_printable): ``div.bbcode_quote`` holds the attribution
+    and the message itself, without a ``quote_container``."""
+    return next((quote for quote in div.iterchildren("div") if _has_class(quote, "bbcode_quote")), None)
+
+
 def _table_cell(table):  # first(_TABLE_CELL(table))
     for child in table.iterchildren("tr", "tbody"):
         for row in (child,) if child.tag == "tr" else child.iterchildren("tr"):
@@ -415,6 +450,20 @@ def _next_link(root, pagenav: bool) -> str | None:
         if in_nav or (fallback and not pagenav):
             break
     return in_nav or fallback
+
+
+def _numbered_next_link(root, current: int, total: int | None) -> str | None:
+    """The href of the link numbered ``current + 1`` in the first ``div.pagenav`` that holds one, when
+    the page navigation says ("Page 2 of 3") that a later page exists."""
+    if not total or current >= total:
+        return None
+    wanted = str(current + 1)
+    for div in root.iter("div"):
+        if "pagenav" in (div.get("class") or ""):
+            for link in div.iter("a"):
+                if link.get("href") and text_of(link) == wanted:
+                    return link.get("href")
+    return None
 
 
 def _title(root, queries) -> str | None:
@@ -558,6 +607,8 @@ class VBulletinFields(PostFields):
         # the one per-post query the walk does not answer (an attribute test of every element) is skipped
         # when the page carries no such attribute at all
         self.machine_times = markup.has(b"datetime=", b"data-time")
+        # vBulletin 3's signature rule is looked for only on a page that has one and lost its <!-- sig --> comments
+        self.ruled_signatures = markup.has(b"_____") and not markup.has(b"<!-- sig -->")
         self._current = None
         self._memos: dict = {}
         self._page_anchors: dict | None = None
@@ -638,14 +689,15 @@ class VBulletinFields(PostFields):
     def author(self, node) -> tuple[str | None, str | None]:
         """The member link of the post's user block: in ``postmenu_{id}`` (vB3, IB), else a
         ``.username``/``.bigusername`` link, else the first member link outside the message (a
-        customised postbit); a guest's typed-in name is printed without a link."""
+        customised postbit); a guest's typed-in name is printed without a link. A profile URL without
+        the id (vBSEO's ``members/name.html``) leaves it to the user's own popup menu."""
         menu = self.by_id(node, "postmenu_")
         if menu is not None:
             link = first(_username_links(menu))
             if link is None:
                 link = next((a for a in _member_links(menu) if _member_id(a.get("href"))), None)
             if link is not None:
-                return text_of(link) or None, _member_id(link.get("href"))
+                return self._member(node, link)
         details = _vb4_details(node)  # vB4: search the user block, not the whole post, first
         link = self.own(node, _username_links(details)) if details is not None else None
         if link is None:
@@ -653,12 +705,44 @@ class VBulletinFields(PostFields):
         if link is None:
             named = [a for a in _member_links(node) if _member_id(a.get("href")) and self.owned(a, node)]
             link = next((a for a in named if text_of(a)), first(named))  # an avatar link has no text
+        if link is None:  # a profile link without an id (vBSEO), in a post with no user block (vB3 postbit_deleted)
+            link = next((a for a in _member_links(node) if _PROFILE_LINK.search(a.get("href") or "") and text_of(a)
+                         and self.owned(a, node)), None)
         if link is not None:
-            return text_of(link) or None, _member_id(link.get("href"))
+            return self._member(node, link)
         guest = self.own(node, _GUEST_NAMES(node))  # vB4 span.username.guest, IB span.bigusername
         if guest is None and menu is not None:
             guest = menu  # vB3: the bare name in the post menu
         return (text_of(guest) or None) if guest is not None else None, None
+
+    def _member(self, node, link) -> tuple[str | None, str | None]:
+        """(name, id) of the author's profile link; the id from the profile URL unless its digits are the
+        name's own (``members/1985_miata.html`` for "1985_miata"), else from the user's popup menu."""
+        name = text_of(link) or None
+        href = link.get("href") or ""
+        member_id = _member_id(href)
+        if member_id and name and _name_in_url(href, name):
+            member_id = None
+        return name, member_id or self._popup_member_id(node, link)
+
+    def _popup_member_id(self, node, link) -> str | None:
+        """The id the author's own popup menu links name (``private.php?do=newpm&u=N``,
+        ``search.php?do=finduser&userid=N``): vBulletin 4's memberaction list around the profile link,
+        vBulletin 3's ``postmenu_{id}_menu`` (printed after the post's table, so looked up by the post's
+        id). None unless every such link names the same member."""
+        menus = [first(_BY_ID(node, id=f"postmenu_{self.pid(node)}_menu"))]
+        holder = link.getparent()
+        if holder is not None and holder is not node:
+            menus.append(holder)
+        ids = set()
+        for menu in menus:
+            if menu is None:
+                continue
+            for anchor in menu.iter("a"):
+                match = _USER_PARAM.search(anchor.get("href") or "")
+                if match and (menu is menus[0] or self.owned(anchor, node)):
+                    ids.add(match.group(1))
+        return ids.pop() if len(ids) == 1 else None
 
     def posted_at(self, node):
         """``<time datetime>``/``data-time`` first; then the text between the "status icon and date"
@@ -764,22 +848,44 @@ class VBulletinFields(PostFields):
     # quotes -----------------------------------------------------------------------------------------
     def quote_blocks(self, body) -> list:
         """Outer elements of every quote, found in one pass over the message, whatever the language of
-        the header: vBulletin 4's ``div.bbcode_container > div.bbcode_quote``; vBulletin 3 and the IB
-        skin's wrapper ``div`` holding a short header ("Quote:", "Zitat:"; not "Code:") followed by the
-        quote's panel (a ``table`` with ``td.alt2``, or a ``div.panel``/``div.alt2``)."""
+        the header: vBulletin 4's ``div.bbcode_container > div.bbcode_quote`` (its printable form has no
+        ``quote_container``); vBulletin 3 and the IB skin's wrapper ``div`` holding a short header
+        ("Quote:", "Zitat:"; not "Code:") followed by the quote's panel (a ``table`` with ``td.alt2``, or a
+        ``div.panel``/``div.alt2``); and a style's own quote template: a ``div``/``blockquote`` whose class
+        names a quote (``div.quote``, ``blockquote.bbquote``; a bare ``blockquote`` is [INDENT], the
+        poster's own)."""
         self._quote_parts = {}
-        for div in body.iter("div"):
-            if div is body or len(div) < 2 and "bbcode_container" not in (div.get("class") or ""):
+        for div in body.iter("div", "blockquote"):
+            if div is body:
                 continue
-            if "bbcode_container" in (div.get("class") or ""):
+            names = div.get("class") or ""
+            if div.tag == "div" and "bbcode_container" in names:
                 panel = _quote_container(div)
+                if panel is None:
+                    panel = _printable_quote(div)
                 if panel is not None:
                     self._quote_parts[div] = (None, panel)
                 continue
-            parts = self._vb3_quote(div)
-            if parts is not None:
-                self._quote_parts[div] = parts
+            if div.tag == "div" and len(div) >= 2:
+                parts = self._vb3_quote(div)
+                if parts is not None:
+                    self._quote_parts[div] = parts
+                    continue
+            if "uote" in names and self._styled_quote(div, names):
+                self._quote_parts[div] = (None, div)
         return list(self._quote_parts)
+
+    def _styled_quote(self, element, names: str) -> bool:
+        """A style's own quote block: a class token naming a quote, not one of vBulletin 4's inner
+        parts (``bbcode_quote``, ``quote_container``, ...), nor a part of a quote found around it (its
+        ``quote-title``/``quote-body``; the same class again is a quote nested in it)."""
+        tokens = names.lower().split()
+        if not any("quote" in token for token in tokens):
+            return False
+        if any(token.startswith("bbcode_") or token == "quote_container" for token in tokens):
+            return False
+        parent = element.getparent()
+        return not (parent in self._quote_parts and parent.get("class") != element.get("class"))
 
     @staticmethod
     def _vb3_quote(div):
@@ -827,6 +933,8 @@ class VBulletinFields(PostFields):
         for child in children[:2]:
             if child.tag != "div" or "message" in classes(child) or len(child) > 6:
                 continue
+            if child.getnext() is None and not (child.tail or "").strip():
+                continue  # the quote's whole text (with words in bold), not a line above it
             has_name = any(el.tag in ("strong", "b") for el in child)
             has_link = any(el.tag == "a" and _quoted_post_id(el.get("href")) for el in child)
             if has_name or has_link:
@@ -856,7 +964,22 @@ class VBulletinFields(PostFields):
         return None, None
 
     def _signature_element(self, node):
-        return self.memo(node, "signature", lambda: first(self.parts(node).signatures()))
+        def find():
+            marked = first(self.parts(node).signatures())
+            return marked if marked is not None or not self.ruled_signatures else self._ruled_signature(node)
+        return self.memo(node, "signature", find)
+
+    def _ruled_signature(self, node):
+        """vBulletin 3's signature block when no ``<!-- sig -->`` comment marks it (a minifier stripped the
+        comments): the ``div`` after the message, in the post's ``td_post_{id}``, that opens with the
+        underscore rule vBulletin prints above every signature."""
+        scope, message = self.by_id(node, "td_post_"), self.message(node)
+        if scope is None or message is None or message.getparent() is not scope:
+            return None
+        for sibling in message.itersiblings("div"):
+            if (sibling.text or "").lstrip().startswith("_____"):
+                return sibling
+        return None
 
     def signature(self, node) -> str | None:
         sig = self._signature_element(node)
@@ -935,7 +1058,7 @@ class VBulletinEngine(ForumEngine):
         nested = {outer: inner for outer, inner in quote_children(root, nodes).items() if inner}
         fields = self.fields(base, dates, frozenset(nodes), nested, markup)
         posts, undated, errors = self.read_posts(nodes, fields, url)
-        forums = self._forum_crumbs(_breadcrumbs(root, base, markup))
+        forums = self._forum_crumbs(_breadcrumbs(root, base, markup), root)
         page_number, page_count = _current_page(root, markup)
         return ThreadPage(
             thread_id=self._thread_id(root, url),
@@ -945,7 +1068,7 @@ class VBulletinEngine(ForumEngine):
             page=page_number,
             page_count=page_count,
             posts=posts,
-            next_page=self._next_page(root, base, markup),
+            next_page=self._next_page(root, base, markup, (page_number, page_count)),
             canonical_url=self.canonical_url(urljoin(base, canonical_link(root) or url)),
             unparsed_dates=undated,
             parse_errors=errors,
@@ -976,23 +1099,24 @@ class VBulletinEngine(ForumEngine):
                 forums.append(ForumLink(forum_id=forum_id, title=title, url=href))
         threads = [self._thread_row(link, base, dates) for link in sel.xpath(f"//a[{_THREAD_TITLE_ID}]")]
         own_id = self.forum_id_from_url(self.canonical_url(url))
-        page_number, _ = _current_page(root, markup)
+        page_number, page_count = _current_page(root, markup)
         if page_number == 1:
             match = _IB_FORUM_URL.match(urlsplit(url).path)
             if match and match.group(2):
                 page_number = int(match.group(2))
-        path = [title for title, _ in self._forum_crumbs(_breadcrumbs(root, base, markup))]
+        path = [title for title, _ in self._forum_crumbs(_breadcrumbs(root, base, markup), root)]
         return self.listing(forum_id=own_id, title=_title(root, _LISTING_TITLE_QUERIES) if own_id else None,
                             forum_path=path, forums=forums, threads=threads,
-                            next_page=self._next_page(root, base, markup), page=page_number)
+                            next_page=self._next_page(root, base, markup, (page_number, page_count)), page=page_number)
 
     # page parts -----------------------------------------------------------------------------------
-    def _forum_crumbs(self, crumbs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    def _forum_crumbs(self, crumbs: list[tuple[str, str]], root=None) -> list[tuple[str, str]]:
         """The crumbs that are forums, down to the page's own: every crumb with a forum id, and on SEO
         skins whose forum URLs carry none (``/allgemeines/``) every crumb that is neither the home link,
-        the forum index nor a thread."""
+        the forum index (also the forum root the page names, vBSEO's ``/forum/``) nor a thread."""
         forums = []
         home = crumbs[0][1] if crumbs else None
+        board = _same_page_key(first(_FORUM_ROOT(root))) if root is not None else None
         for index, (title, href) in enumerate(crumbs):
             if not title:
                 continue
@@ -1001,7 +1125,7 @@ class VBulletinEngine(ForumEngine):
                 continue
             path = urlsplit(href).path
             if index == 0 or href == home or _INDEX_PAGE.search(path) or self.thread_id_from_url(href) \
-                    or not href.startswith("http"):
+                    or not href.startswith("http") or (board and _same_page_key(href) == board):
                 continue
             if urlsplit(href).query or "member" in path:
                 continue  # a script with parameters that name no forum (search, member pages)
@@ -1035,12 +1159,15 @@ class VBulletinEngine(ForumEngine):
         html_title = " ".join(" ".join(_HTML_TITLE(root)).split())
         return html_title.rsplit(" - ", 1)[0].strip() or None if html_title else None
 
-    def _next_page(self, root, base: str, markup: _Markup) -> str | None:
+    def _next_page(self, root, base: str, markup: _Markup, pages: tuple[int, int | None]) -> str | None:
         """IB's ``#mb_pagenext``, ``<link rel=next>``, a ``rel=next`` link in a ``div.pagenav``, else any
-        ``rel=next`` link that is not javascript."""
+        ``rel=next`` link that is not javascript; else (a pagenav that marks no link rel=next: vBulletin
+        3.6, restyled templates) the pagenav's link numbered one past the page it says is shown."""
         href = first(_MB_PAGENEXT(root))  # an id lookup: cheaper than a scan of the bytes for it
         if not href and markup.has(b"next"):
             href = head_next_link(root) or _next_link(root, markup.has(b"pagenav"))
+        if not href and markup.has(b"pagenav"):
+            href = _numbered_next_link(root, *pages)
         if not href or href.startswith("javascript"):
             return None
         return self.canonical_url(urljoin(base, href))
