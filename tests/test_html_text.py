@@ -148,3 +148,14 @@ def test_an_attachment_thumbnail_yields_the_attachment_with_friendly_urls_off_to
         '<img src="data/attachments/5/5512-0f3e.jpg" alt="hardtop.jpg"></a></div>').find(".//div")
     assert image_urls(body, "https://forum.example/") == ["https://forum.example/index.php?attachments/hardtop-jpg.5512/"]
     assert link_urls(body, "https://forum.example/") == []
+
+
+@pytest.mark.parametrize("path", _pages(), ids=lambda p: "/".join(p.parts[-2:]))
+def test_text_of_is_the_collapsed_itertext_of_every_element(path):
+    from miata_spiders.engines.base import text_of
+
+    root = etree.HTML(path.read_bytes())
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    for element in elements:
+        assert text_of(element) == " ".join("".join(element.itertext()).replace("\xa0", " ").split()), element.tag
+    assert len(elements) > 20
