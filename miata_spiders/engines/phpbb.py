@@ -52,7 +52,7 @@ from miata_spiders.engines.base import (
     xpath,
 )
 from miata_spiders.engines.html_text import element_text, image_urls, link_urls
-from miata_spiders.engines.records import ListingPage, ThreadLink, ThreadPage, ForumLink
+from miata_spiders.engines.records import ListingPage, ParsedPost, ThreadLink, ThreadPage, ForumLink
 
 NAME = "phpbb"
 
@@ -143,16 +143,32 @@ def _query_value(url: str | None, key: str) -> str | None:
     return None
 
 
+# SEO URL mods (phpBB SEO premod and Ultimate SEO URL, tas2580's SEO URLs) rewrite the scripts' URLs
+# and keep the ids in them: forums "/name-f9/" (page "/name-f9/page15.html") or "forum9.html" ("forum9-15.html"),
+# topics "/name-t77.html" (pages "-t77-15.html", "-t77-s15.html") or "topic77.html", members "member5.html" or
+# "/name-u5/". A URL without an id ("/member/name/", a forum slug alone) names none.
+_SEO_FORUM = re.compile(r"(?:-f|/forum)(\d+)(?:/(?:page\d+\.html)?|-\d+\.html|\.html)?$")
+_SEO_TOPIC = re.compile(r"(?:-t|/topic)(\d+)(?:-s?\d+)?\.html$")
+_SEO_MEMBER = re.compile(r"(?:-u|/member)(\d+)(?:/|\.html)?$")
+
+
+def _seo_id(url: str | None, pattern: re.Pattern) -> str | None:
+    if not url or ".php" in url:
+        return None
+    match = pattern.search(urlsplit(url).path)
+    return match.group(1) if match else None
+
+
 def forum_id_from_url(url: str | None) -> str | None:
-    return _query_value(url, "f") if url and "viewforum.php" in url else None
+    return _query_value(url, "f") if url and "viewforum.php" in url else _seo_id(url, _SEO_FORUM)
 
 
 def thread_id_from_url(url: str | None) -> str | None:
-    return _query_value(url, "t") if url and "viewtopic.php" in url else None
+    return _query_value(url, "t") if url and "viewtopic.php" in url else _seo_id(url, _SEO_TOPIC)
 
 
 def member_id_from_url(url: str | None) -> str | None:
-    return _query_value(url, "u") if url and "memberlist.php" in url else None
+    return _query_value(url, "u") if url and "memberlist.php" in url else _seo_id(url, _SEO_MEMBER)
 
 
 def _without_session(url: str, host: str) -> str:
@@ -216,10 +232,16 @@ def _offset(text: str) -> tzinfo | None:
     return timezone(delta)
 
 
+# phpBB 3.1+'s relative date for the last minute (its language packs' AGO string for 0 minutes).
+_UNDER_A_MINUTE = ("less than a minute ago", "vor weniger als einer minute", "il y a moins d’une minute",
+                   "il y a moins d'une minute", "hace menos de un minuto", "meno di un minuto fa",
+                   "minder dan een minuut geleden")
+
+
 def _parse_date(text: str | None, dates: DateResolver) -> datetime | None:
     if not text:
         return None
-    if text.strip().lower().startswith("less than a minute ago"):  # phpBB 3.1+ relative dates
+    if text.strip().lower().startswith(_UNDER_A_MINUTE):  # phpBB 3.1+ relative dates
         return dates.now.astimezone(timezone.utc)
     return dates.parse(text)
 
@@ -476,6 +498,44 @@ def _quote_cite(block):
     return None
 
 
+def _div_author_line(node):
+    """A style's author line printed as ``div.author`` (outside the message): the first one."""
+    for div in node.iter("div"):
+        if div is not node and _has_class(div, "author"):
+            above = div.getparent()
+            while above is not None and above is not node:
+                if _has_class(above, "content"):
+                    break
+                above = above.getparent()
+            else:
+                return div
+    return None
+
+
+def _name_member_id(name) -> str | None:
+    """The member id of the author's name element (``a.username``, or ``strong`` around it) from its
+    link, whatever URL form the board gives profiles; a guest's name has no link."""
+    link = name if name.tag == "a" else next(name.iter("a"), None)
+    return member_id_from_url(link.get("href")) if link is not None else None
+
+
+def _permalink(line, post_id: str | None) -> str | None:
+    """A link in the author line to the post's own anchor ``#p{id}`` (an SEO mod's "/post123.html#p123")."""
+    if not post_id:
+        return None
+    anchor = f"#p{post_id}"
+    for link in line.iter("a"):
+        href = link.get("href")
+        if href and href.endswith(anchor) and not href.startswith("#"):
+            return href
+    return None
+
+
+_POST_ANCHOR = re.compile(r"#p(\d+)$")
+_BOARD_SCRIPT = xpath("(/descendant::form[@id='topic-search']/@action"
+                      " | /descendant::a[contains(@href, 'posting.php') or contains(@href, 'search.php')]/@href)[1]")
+
+
 class ProsilverFields(PostFields):
     """One prosilver post (``div#p{id}.post``); subsilver2 overrides the fields its table layout prints
     elsewhere. ``start`` is the page's offset: a post's position is ``start`` plus its index."""
@@ -488,6 +548,7 @@ class ProsilverFields(PostFields):
         # Several fields read the same sub-element of the post being read; it is looked up once.
         self._cached: dict[str, tuple[object, object]] = {}
         self._post_url_stem: str | None = None
+        self._board_root: str | None = None
 
     def cached(self, key: str, element, compute):
         """``compute(element)`` once per post: each key remembers the element it was last computed for
@@ -499,7 +560,27 @@ class ProsilverFields(PostFields):
 
     def read(self, node):
         self._cached.clear()
-        return super().read(node)
+        notice = self.ignore_notice(node) if self.body(node) is None else None
+        if notice is None:
+            return super().read(node)
+        # phpBB 3.0 prints a foe's post (the visitor's ignore list) as one notice, "This post was made by
+        # NAME who is currently on your ignore list": a post, not a deleted one, with its author only.
+        post_id = self.post_id(node)
+        if not post_id:
+            return None
+        link = _member_link(notice)
+        name = link if link is not None else next(notice.iter("strong"), None)
+        return ParsedPost(post_id=post_id, position=self.position(node), author=_text(name) or None,
+                          author_id=member_id_from_url(link.get("href")) if link is not None else None,
+                          posted_at=None, posted_at_text=None, body_text=None, body_html=None,
+                          url=self.url(node), is_deleted=False)
+
+    def ignore_notice(self, node):
+        """3.0's ``div.ignore`` standing in for a foe's post (3.1+ keeps the post, hidden, beside it)."""
+        for div in node.iter("div"):
+            if div is not node and _has_class(div, "ignore"):
+                return div
+        return None
 
     # identity and author ------------------------------------------------------------------------
     def post_id(self, node) -> str | None:
@@ -507,7 +588,10 @@ class ProsilverFields(PostFields):
         return match.group(1) if match else None
 
     def author_line(self, node):
-        return self.cached("scan", node, _post_scan)[0]
+        line = self.cached("scan", node, _post_scan)[0]
+        if line is None:  # a style that prints it in a div (card-style themes): rare, so looked up only then
+            line = self.cached("div_line", node, _div_author_line)
+        return line
 
     def author(self, node) -> tuple[str | None, str | None]:
         """The member link in "by <strong>NAME</strong> »", else in the profile column (mobile and
@@ -525,7 +609,7 @@ class ProsilverFields(PostFields):
         for scope in ([line] if line is not None else []) + profile:
             name = first(_LINE_NAME(scope))
             if name is not None and _text(name):
-                return _text(name), None
+                return _text(name), _name_member_id(name)
         return None, None
 
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
@@ -557,7 +641,24 @@ class ProsilverFields(PostFields):
     def url(self, node) -> str | None:
         line = self.author_line(node)
         href = _post_link(line) if line is not None else None
-        return self.post_url(href or f"./viewtopic.php?p={self.post_id(node)}")
+        if href is not None:
+            return self.post_url(href)
+        post_id = self.post_id(node)
+        href = _permalink(line, post_id) if line is not None else None  # an SEO mod's "/post123.html#p123"
+        if href is None and self.board_root(node) is not None:  # an SEO page's folder is no board folder
+            return canonical_url(urljoin(self.board_root(node), f"viewtopic.php?p={post_id}"))
+        return self.post_url(href or f"./viewtopic.php?p={post_id}")
+
+    def board_root(self, node) -> str | None:
+        """The board's own folder when the page's URL is not a phpBB script's (SEO mods' rewritten
+        folders): where its posting/search links point. Looked up once, and only for a post without a
+        permalink of its own."""
+        if ".php" in urlsplit(self.base_url).path:
+            return None
+        if self._board_root is None:
+            script = first(_BOARD_SCRIPT(node))
+            self._board_root = urljoin(self.base_url, script) if script else ""
+        return self._board_root or None
 
     def post_url(self, href: str) -> str:
         """``canonical_url(urljoin(base, href))`` of a post link. phpBB's own, "./viewtopic.php?p=N#pN"
@@ -618,7 +719,14 @@ class ProsilverFields(PostFields):
         label = cite.text or ""
         if not label.strip() and len(cite) == 0:
             label = _text(cite)
-        return _without_wrote(label) or None
+        author = _without_wrote(label) or None
+        if author is None and len(cite) and cite[0].tag == "a" and cite[0].get("data-post-id") is None:
+            # 3.2+ "<a href=PROFILE>NAME</a> wrote:" where an SEO mod rewrote the profile URL: the link
+            # before the words, not the one to the quoted post.
+            lead = cite[0]
+            if "#p" not in (lead.get("href") or "") and not _without_wrote(lead.tail or ""):
+                author = _text(lead) or None
+        return author
 
     def cite_post_id(self, cite) -> str | None:
         for link in cite.iter("a"):
@@ -630,6 +738,10 @@ class ProsilverFields(PostFields):
                 found = _query_value(href, "p")
                 if found:
                     return found
+            elif "#p" in href:  # an SEO mod's "/post123.html#p123"
+                found = _POST_ANCHOR.search(href)
+                if found:
+                    return found.group(1)
         return None
 
     def text_skip(self, body, blocks: list) -> frozenset:
@@ -725,9 +837,10 @@ class ProsilverFields(PostFields):
 # the last row the profile/PM buttons (the member link).
 _SS_ANCHOR = xpath(f"./tr/td/a[{_name_is('p')}]/@name | ./tbody/tr/td/a[{_name_is('p')}]/@name")
 _SS_AUTHOR = xpath(f"descendant::b[{_cls('postauthor')}]")
-# The profile button of the buttons row (td > div.gensmall > a); the message sits deeper (td > table).
-_SS_MEMBER = xpath("./tr/td/div/a[contains(@href, 'memberlist.php') and contains(@href, 'mode=viewprofile')]/@href"
-                   " | ./tbody/tr/td/div/a[contains(@href, 'memberlist.php') and contains(@href, 'mode=viewprofile')]/@href")
+# The buttons row's links (td > div.gensmall > a), the profile button among them; the message sits deeper (td > table).
+_SS_BUTTONS = xpath("./tr/td/div/a/@href | ./tbody/tr/td/div/a/@href")
+# Attachment boxes: a table.tablebg of their own inside the post's.
+_SS_ATTACH_BOXES = xpath(f"descendant::table[{_cls('tablebg')}]")
 # The header's right-hand block: [mini-post link] <b>Posted:</b> DATE (after "<b>Post subject:</b> ...").
 _SS_POSTED = xpath(f"(descendant::td[{_cls('gensmall')}]/div[b])[last()]")
 _SS_POST_LINK = xpath("./a[contains(@href, 'viewtopic.php') and contains(@href, 'p=')]/@href")
@@ -735,6 +848,19 @@ _SS_BODIES = xpath(f"descendant::*[{_cls('postbody')}]")
 _SS_QUOTES = xpath(f"descendant::div[{_cls('quotecontent')}]")
 _SS_LABELS = xpath(f"descendant::div[{_cls('quotetitle')} or {_cls('codetitle')} or {_cls('attachtitle')}]")
 _SS_NOTES = xpath(f"descendant::span[{_cls('gensmall')}]")
+
+
+def _profile_button_member_id(hrefs: list) -> str | None:
+    """The member id of subsilver2's profile button: ``memberlist.php?mode=viewprofile&u=N``, or the
+    first button whose URL is a rewritten profile URL (``member5.html``)."""
+    for href in hrefs:
+        if "memberlist.php" in href and "mode=viewprofile" in href:
+            return member_id_from_url(href)
+    for href in hrefs:
+        found = _seo_id(href, _SEO_MEMBER)
+        if found:
+            return found
+    return None
 
 
 class Subsilver2Fields(ProsilverFields):
@@ -750,7 +876,7 @@ class Subsilver2Fields(ProsilverFields):
 
     def author(self, node) -> tuple[str | None, str | None]:
         name = first(_SS_AUTHOR(node))
-        return (_text(name) or None if name is not None else None), member_id_from_url(first(_SS_MEMBER(node)))
+        return (_text(name) or None if name is not None else None), _profile_button_member_id(_SS_BUTTONS(node))
 
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
         """The text after the last label (``<b>Posted:</b>``) of the header's right-hand block."""
@@ -789,7 +915,25 @@ class Subsilver2Fields(ProsilverFields):
         return frozenset(blocks) | frozenset(_SS_LABELS(body))
 
     def attached(self, node) -> tuple[list[str], list[str]]:
-        return [], []
+        """(images, files) of the attachment boxes under the message: phpBB's download links
+        (``download/file.php?id=N``): a linked thumbnail yields the image it links to, an inline image its
+        own URL, a text link a file."""
+        images, files = [], []
+        for box in _SS_ATTACH_BOXES(node):
+            for element in box.iter("a", "img"):
+                if element.tag == "a":
+                    href = element.get("href") or ""
+                    if "file.php" in href and "id=" in href:
+                        thumbnail = next(element.iter("img"), None) is not None
+                        (images if thumbnail else files).append(urljoin(self.base_url, href))
+                else:
+                    src = element.get("src") or ""
+                    if "file.php" in src and "id=" in src and element.getparent().tag != "a":
+                        images.append(urljoin(self.base_url, src))
+        return images, files
+
+    def ignore_notice(self, node):
+        return None
 
     def edit(self, node, author: str | None) -> tuple[str | None, datetime | None]:
         for note in _SS_NOTES(node):
@@ -831,8 +975,11 @@ _SCRIPTS = xpath("/descendant::script/text()")
 _ACTIVE_PAGE = xpath(f"descendant::li[{_cls('active')}]/span/text()")
 _REL_NEXT = xpath("descendant::a[@rel='next']/@href")
 _DATA_PER_PAGE = xpath("/descendant::input[@data-per-page]/@data-per-page")  # 3.1+ "jump to page" box
-_CRUMBS = xpath(f"(/descendant::ul[{_cls('navlinks')}])[1]/descendant::a[contains(@href, 'viewforum.php')]"
-                f" | (/descendant::p[{_cls('breadcrumbs')}])[1]/descendant::a[contains(@href, 'viewforum.php')]")
+# The header breadcrumbs: every link of the first navlinks list (3.0 prosilver, 3.1+) or of subsilver2's
+# p.breadcrumbs; which of them are forums is decided per link (``_forum_crumbs``), since SEO mods rewrite
+# viewforum.php away.
+_CRUMBS = xpath(f"(/descendant::ul[{_cls('navlinks')}])[1]/descendant::a"
+                f" | (/descendant::p[{_cls('breadcrumbs')}])[1]/descendant::a")
 _NEXT_30 = xpath(f"/descendant::fieldset[{_cls('display-options')}]/descendant::a[{_cls('right-box')}]/@href")
 _TOPIC_SEARCH_T = xpath("/descendant::form[@id='topic-search']/descendant::input[@name='t']/@value")
 _TOPIC_LINKS = xpath("/descendant::h2/descendant::a/@href | /descendant::head/link[@rel='canonical']/@href"
@@ -909,13 +1056,23 @@ def _next_page(root, base: str, page: int, blocks: list) -> str | None:
     return canonical_url(urljoin(base, href))
 
 
-def _forum_crumbs(root, base: str) -> list[tuple[str, str]]:
-    """(title, url) of the forum links in the header breadcrumbs, board index left out."""
+def _forum_crumbs(root, base: str) -> list[tuple[str, str, str | None]]:
+    """(title, url, forum id) of the forum links in the header breadcrumbs, board index left out: the
+    crumbs 3.1+ marks with ``data-forum-id``, and links to a forum (``viewforum.php``, or a rewritten
+    URL with the forum's id in it)."""
     found = []
     for link in _CRUMBS(root):
+        href = link.get("href")
+        if not href:
+            continue
+        parent = link.getparent()
+        marked = parent.get("data-forum-id") if parent is not None else None
+        forum_id = marked if marked and marked.isdigit() else forum_id_from_url(href)
+        if forum_id is None and "viewforum.php" not in href:
+            continue
         title = _text(link)
         if title:
-            found.append((title, canonical_url(urljoin(base, link.get("href")))))
+            found.append((title, canonical_url(urljoin(base, href)), forum_id))
     return found
 
 
@@ -1102,7 +1259,7 @@ class PhpbbEngine(ForumEngine):
         base = canonical_base_url(root, url)
         dates = dates.with_tz(timezone_from_footer(page))
         crumbs = _forum_crumbs(root, base)
-        forum_id = forum_id_from_url(crumbs[-1][1]) if crumbs else _query_value(url, "f")
+        forum_id = crumbs[-1][2] if crumbs else _query_value(url, "f")
         blocks = _pagination_blocks(root)
         number, page_count, _, start = _paging(root, url, blocks)
         skin, nodes = self.post_nodes(root)
@@ -1118,7 +1275,7 @@ class PhpbbEngine(ForumEngine):
             thread_id=thread_id,
             title=_thread_title(root),
             forum_id=forum_id,
-            forum_path=[title for title, _ in crumbs],
+            forum_path=[name for name, *_ in crumbs],
             page=number,
             page_count=page_count,
             posts=posts,
@@ -1155,7 +1312,7 @@ class PhpbbEngine(ForumEngine):
         return self.listing(
             forum_id=own_id,
             title=title,
-            forum_path=[t for t, _ in _forum_crumbs(root, base)],
+            forum_path=[name for name, *_ in _forum_crumbs(root, base)],
             forums=forums,
             threads=threads,
             next_page=_next_page(root, base, number, blocks),
