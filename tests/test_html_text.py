@@ -22,7 +22,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed"})
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SMILIE = re.compile(r"/smilies/|/smiles/|/emoji/|/smilie|clear\.gif|/images/statusicon/", re.I)
-_ATTACHMENT = re.compile(r"attachment\.php|[/?]attachments/", re.I)
+_ATTACHMENT = re.compile(r"attachment\.php|(?:^|[/?])attachments/", re.I)
 BASE = "https://forum.example/threads/1/"
 
 
@@ -148,6 +148,8 @@ def test_an_attachment_thumbnail_yields_the_attachment_with_friendly_urls_off_to
         '<img src="data/attachments/5/5512-0f3e.jpg" alt="hardtop.jpg"></a></div>').find(".//div")
     assert image_urls(body, "https://forum.example/") == ["https://forum.example/index.php?attachments/hardtop-jpg.5512/"]
     assert link_urls(body, "https://forum.example/") == []
+    relative = etree.HTML('<div><a href="attachments/hardtop-jpg.5512/"><img src="data/attachments/5/5512.jpg"></a></div>')
+    assert image_urls(relative.find(".//div"), "https://forum.example/") == ["https://forum.example/attachments/hardtop-jpg.5512/"]
 
 
 @pytest.mark.parametrize("path", _pages(), ids=lambda p: "/".join(p.parts[-2:]))

@@ -132,7 +132,8 @@ def test_xenforo_1_5_default_style():
         ("81236", 17, "Guesty", None, utc(2025, 2, 27, 21, 35), NO_EDIT, [], [], "Cam plug is my guess", None),
         ("81240", None, "Spammer", "77", utc(2025, 2, 28, 9, 2), NO_EDIT, [], [], None, None),
         ("81244", 18, "Anna", "6", utc(2025, 2, 28, 12, 30), (None, utc(2025, 2, 28, 14)), [("RoadsterMike", "81230"), (None, None)],
-         ["https://club.example/community/data/attachments/9/9911-0b1c2d3e4f5a6b7c.jpg"], "dust it with talc", "seal or the cam plug"),
+         # the thumbnail links its attachment relatively (attachments/talc-jpg.9911/): the full-size one is kept
+         ["https://club.example/community/attachments/talc-jpg.9911/"], "dust it with talc", "seal or the cam plug"),
         ("81251", 19, "RoadsterMike", "5", utc(2025, 3, 1, 6, 58), NO_EDIT, [("Anna", "81244")], [], "Report next week", "dust it with talc"),
     ])
     assert thread.posts[2].is_deleted

@@ -20,8 +20,9 @@ _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "ob
 # vBulletin and XenForo serve smilies from these paths; they are decoration, not content.
 _SMILIE = re.compile(r"/smilies/|/smiles/|/emoji/|/smilie|clear\.gif|/images/statusicon/", re.I)
 _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-url")
-# vBulletin's attachment.php, XenForo's /attachments/ (index.php?attachments/ with friendly URLs off)
-_ATTACHMENT = re.compile(r"attachment\.php|[/?]attachments/", re.I)
+# vBulletin's attachment.php, XenForo's /attachments/ (index.php?attachments/ with friendly URLs off,
+# a relative attachments/x.N/ on XenForo 1)
+_ATTACHMENT = re.compile(r"attachment\.php|(?:^|[/?])attachments/", re.I)
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
