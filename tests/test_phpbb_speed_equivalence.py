@@ -15,7 +15,6 @@ from lxml import etree
 
 from miata_spiders.dates import DateResolver
 from miata_spiders.engines import phpbb
-from miata_spiders.engines.base import text_of
 from tests.support.reference import reference_pages
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -53,15 +52,6 @@ def test_member_link_needs_text_other_than_xml_whitespace():
     assert phpbb._member_link(line) is _first(phpbb._LINE_MEMBER(line))
     assert phpbb._member_link(line).get("href").endswith("u=2")  # \xa0 is no XML whitespace
     assert phpbb._line_time(line) is _first(phpbb._LINE_TIME(line)) is not None
-
-
-@pytest.mark.parametrize("path", _phpbb_pages(), ids=lambda p: "/".join(p.parts[-2:]))
-def test_text_matches_text_of_on_every_element(path):
-    root = etree.HTML(path.read_bytes())
-    for element in root.iter():
-        if isinstance(element.tag, str):
-            assert phpbb._text(element) == text_of(element)
-    assert phpbb._text(None) == text_of(None) == ""
 
 
 URLS = [

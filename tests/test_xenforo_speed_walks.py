@@ -6,7 +6,7 @@ carry them; and leaving out quoted sub-trees costs linear time however deep the 
 
 from lxml import etree
 
-from miata_spiders.engines import xenforo
+from miata_spiders.engines.html_text import outside
 from tests.test_xenforo_skins import LINKED_NUMBER, parse, xf2_page, xf2_post
 
 
@@ -63,7 +63,7 @@ def test_elements_under_quotes_nested_5000_deep_are_left_out_and_the_rest_kept()
         parent = block
     own = etree.SubElement(root, "img")
     images = list(root.iter("img"))
-    assert xenforo._outside(images, root, frozenset(blocks)) == [own]
+    assert outside(images, root, frozenset(blocks)) == [own]
     # Only the innermost quote skipped: every image above it stays, in document order.
-    assert xenforo._outside(images, root, frozenset(blocks[-1:])) == images[:-2] + [own]
-    assert xenforo._outside(images, root, frozenset({root})) == []
+    assert outside(images, root, frozenset(blocks[-1:])) == images[:-2] + [own]
+    assert outside(images, root, frozenset({root})) == []

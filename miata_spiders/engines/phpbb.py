@@ -48,6 +48,7 @@ from miata_spiders.engines.base import (
     has_class,
     id_is,
     machine_time,
+    text_of,
     to_int,
     xpath,
 )
@@ -93,15 +94,6 @@ _FOOTER_OFFSET = re.compile(
 # The count of an edit note: a number that is no part of a time or a year.
 _EDIT_COUNT = re.compile(r"(?<![\d:])\d{1,3}(?![\d:])")
 _SUBSILVER_SIGNATURE = re.compile(r"^\s*_{5,}\s*")
-
-
-def _text(element) -> str:
-    """``text_of`` of an lxml element ("" for None): libxml2 serialises the element's text (the string
-    itertext joins, comments left out) in one call, where itertext's set-up alone costs more than the
-    text of the small elements read here (names, dates, page links)."""
-    if element is None:
-        return ""
-    return " ".join(etree.tostring(element, method="text", encoding=str, with_tail=False).replace("\xa0", " ").split())
 
 
 def _cls(name: str) -> str:
@@ -211,13 +203,13 @@ def timezone_from_footer(page) -> tzinfo | None:
             except (ZoneInfoNotFoundError, ValueError):
                 pass
         parent = span.getparent()
-        return _offset(_text(parent if parent is not None else span))
+        return _offset(text_of(parent if parent is not None else span))
     text = first(_FOOTER_TEXTS(root))
     if text is not None:
         holder = text.getparent()  # a tail's getparent() is the element it follows
-        return _offset(_text(holder.getparent() if text.is_tail and holder.getparent() is not None else holder))
+        return _offset(text_of(holder.getparent() if text.is_tail and holder.getparent() is not None else holder))
     holder = first(_ALL_TIMES_ARE(root))
-    return _offset(_text(holder)) if holder is not None else None
+    return _offset(text_of(holder)) if holder is not None else None
 
 
 def _offset(text: str) -> tzinfo | None:
@@ -570,7 +562,7 @@ class ProsilverFields(PostFields):
             return None
         link = _member_link(notice)
         name = link if link is not None else next(notice.iter("strong"), None)
-        return ParsedPost(post_id=post_id, position=self.position(node), author=_text(name) or None,
+        return ParsedPost(post_id=post_id, position=self.position(node), author=text_of(name) or None,
                           author_id=member_id_from_url(link.get("href")) if link is not None else None,
                           posted_at=None, posted_at_text=None, body_text=None, body_html=None,
                           url=self.url(node), is_deleted=False)
@@ -600,16 +592,16 @@ class ProsilverFields(PostFields):
         if line is not None:
             link = _member_link(line)
             if link is not None:
-                return _text(link) or None, member_id_from_url(link.get("href"))
+                return text_of(link) or None, member_id_from_url(link.get("href"))
         profile = _PROFILE_NAME(node)
         for scope in profile:
             link = _member_link(scope)
             if link is not None:
-                return _text(link) or None, member_id_from_url(link.get("href"))
+                return text_of(link) or None, member_id_from_url(link.get("href"))
         for scope in ([line] if line is not None else []) + profile:
             name = first(_LINE_NAME(scope))
-            if name is not None and _text(name):
-                return _text(name), _name_member_id(name)
+            if name is not None and text_of(name):
+                return text_of(name), _name_member_id(name)
         return None, None
 
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
@@ -619,9 +611,9 @@ class ProsilverFields(PostFields):
             return None, None
         time = _line_time(line)
         if time is not None:
-            printed = _text(time) or None
+            printed = text_of(time) or None
             return machine_time(time) or _parse_date(printed, self.dates), printed
-        text = _text(line)
+        text = text_of(line)
         if "»" in text:
             printed = text.rsplit("»", 1)[1].strip()
             return _parse_date(printed, self.dates), printed or None
@@ -713,19 +705,19 @@ class ProsilverFields(PostFields):
 
     def cite_author(self, cite) -> str | None:
         for element in cite.iter("a"):
-            if "memberlist.php" in (element.get("href") or "") and _text(element):
-                return _text(element)
+            if "memberlist.php" in (element.get("href") or "") and text_of(element):
+                return text_of(element)
         # "NAME wrote:" is the cite's own text before any link or date span.
         label = cite.text or ""
         if not label.strip() and len(cite) == 0:
-            label = _text(cite)
+            label = text_of(cite)
         author = _without_wrote(label) or None
         if author is None and len(cite) and cite[0].tag == "a" and cite[0].get("data-post-id") is None:
             # 3.2+ "<a href=PROFILE>NAME</a> wrote:" where an SEO mod rewrote the profile URL: the link
             # before the words, not the one to the quoted post.
             lead = cite[0]
             if "#p" not in (lead.get("href") or "") and not _without_wrote(lead.tail or ""):
-                author = _text(lead) or None
+                author = text_of(lead) or None
         return author
 
     def cite_post_id(self, cite) -> str | None:
@@ -810,8 +802,8 @@ class ProsilverFields(PostFields):
                 parts.append(child.tail or "")  # subsilver2 opens its notes with <br /><br />
                 continue
             if editor is None and (child.tag == "a" or "username" in (child.get("class") or "")):
-                editor, after = _text(child), len(parts) + 1
-            parts += [_text(child), child.tail or ""]
+                editor, after = text_of(child), len(parts) + 1
+            parts += [text_of(child), child.tail or ""]
         sentence = " ".join(" ".join(parts).split())
         if editor is None:
             match = _ENGLISH_EDIT.search(sentence)
@@ -876,7 +868,7 @@ class Subsilver2Fields(ProsilverFields):
 
     def author(self, node) -> tuple[str | None, str | None]:
         name = first(_SS_AUTHOR(node))
-        return (_text(name) or None if name is not None else None), _profile_button_member_id(_SS_BUTTONS(node))
+        return (text_of(name) or None if name is not None else None), _profile_button_member_id(_SS_BUTTONS(node))
 
     def posted_at(self, node) -> tuple[datetime | None, str | None]:
         """The text after the last label (``<b>Posted:</b>``) of the header's right-hand block."""
@@ -1009,16 +1001,16 @@ def _paging(root, url: str, blocks: list) -> tuple[int, int | None, int | None, 
     links: list[tuple[int, int]] = []  # (page number, start offset) of numbered page links
     for block in blocks:
         # "Page <strong>2</strong> of <strong>10</strong>", in any language (3.0, subsilver2).
-        strongs = [s for s in block.iter("strong") if _text(s).isdigit()]
-        if page is None and len(strongs) >= 2 and _PAGE_OF.search(_text(strongs[0].getparent())):
-            page, page_count = int(_text(strongs[0])), int(_text(strongs[1]))
+        strongs = [s for s in block.iter("strong") if text_of(s).isdigit()]
+        if page is None and len(strongs) >= 2 and _PAGE_OF.search(text_of(strongs[0].getparent())):
+            page, page_count = int(text_of(strongs[0])), int(text_of(strongs[1]))
         if page is None:
             current = first(_ACTIVE_PAGE(block)) or (
-                _text(strongs[0]) if len(strongs) == 1 else None)
+                text_of(strongs[0]) if len(strongs) == 1 else None)
             if current and current.strip().isdigit():
                 page = int(current.strip())
         for link in block.iter("a"):
-            label = _text(link)
+            label = text_of(link)
             if label.isdigit() and link.get("href"):
                 links.append((int(label), int(_query_value(link.get("href"), "start") or 0)))
     js = _PER_PAGE_JS.search(" ".join(_SCRIPTS(root)))
@@ -1046,7 +1038,7 @@ def _next_page(root, base: str, page: int, blocks: list) -> str | None:
     for block in blocks:
         href = first(_REL_NEXT(block))
         if not href:
-            href = next((link.get("href") for link in block.iter("a") if _text(link) == str(page + 1)), None)
+            href = next((link.get("href") for link in block.iter("a") if text_of(link) == str(page + 1)), None)
         if href:
             break
     if not href:  # phpBB 3.0 viewtopic's "Next" link under the posts
@@ -1070,7 +1062,7 @@ def _forum_crumbs(root, base: str) -> list[tuple[str, str, str | None]]:
         forum_id = marked if marked and marked.isdigit() else forum_id_from_url(href)
         if forum_id is None and "viewforum.php" not in href:
             continue
-        title = _text(link)
+        title = text_of(link)
         if title:
             found.append((title, canonical_url(urljoin(base, href)), forum_id))
     return found
@@ -1090,9 +1082,9 @@ def _thread_id(root, url: str) -> str | None:
 def _thread_title(root) -> str | None:
     for query in _THREAD_TITLES:
         node = first(query(root))
-        if node is not None and _text(node):
-            return _text(node)
-    title = _text(first(_TITLE(root)))
+        if node is not None and text_of(node):
+            return text_of(node)
+    title = text_of(first(_TITLE(root)))
     if " • " in title:  # 3.0: "Board name • Topic title"
         return title.split(" • ", 1)[1].strip() or None
     return title.rsplit(" - ", 1)[0].strip() or None
@@ -1128,7 +1120,7 @@ def _thread_row(row, base: str, dates: DateResolver) -> ThreadLink:
     row_classes = (row.get("class") or "").split()
     folder = " ".join(_ROW_FOLDER(row))
     cell = first(_TITLE_CELL(link))
-    moved = "topic_moved" in folder or "Moved topic" in folder or _text(cell).startswith("Moved:")
+    moved = "topic_moved" in folder or "Moved topic" in folder or text_of(cell).startswith("Moved:")
     last = first(_ROW_LAST(row))
     last_post_at = None
     if last is not None and not moved:
@@ -1140,7 +1132,7 @@ def _thread_row(row, base: str, dates: DateResolver) -> ThreadLink:
             last_post_at = _parse_date(" ".join(" ".join(after_break).split()), dates)
     return ThreadLink(
         thread_id=thread_id_from_url(href),
-        title=_text(link),
+        title=text_of(link),
         url=href,
         author=_topic_author(row, link, cell),
         reply_count=None if moved else to_int(_ROW_COUNT["posts"](row)),
@@ -1161,8 +1153,8 @@ def _topic_author(row, link, cell) -> str | None:
         return None
     name = first(_ROW_STARTER(scope))
     if name is not None:
-        return _text(name) or None
-    match = _STARTER_TEXT.search(_text(scope).split(_text(link), 1)[-1])
+        return text_of(name) or None
+    match = _STARTER_TEXT.search(text_of(scope).split(text_of(link), 1)[-1])
     return match.group(1).strip() if match else None
 
 
@@ -1186,13 +1178,13 @@ def _subsilver2_thread_row(row, base: str, dates: DateResolver) -> ThreadLink:
     href = canonical_url(urljoin(base, link.get("href", "")))
     folder = " ".join(_SS_ROW_FOLDER(row))
     moved = "topic_moved" in folder or "Moved" in folder
-    details = [_text(cell) for cell in _SS_ROW_DETAILS(row)]
+    details = [text_of(cell) for cell in _SS_ROW_DETAILS(row)]
     author = first(_SS_ROW_AUTHOR(row))
     return ThreadLink(
         thread_id=thread_id_from_url(href),
-        title=_text(link),
+        title=text_of(link),
         url=href,
-        author=_text(author) or None if author is not None else None,
+        author=text_of(author) or None if author is not None else None,
         reply_count=None if moved or len(details) < 1 else to_int(details[0]),
         view_count=None if moved or len(details) < 2 else to_int(details[1]),
         last_post_at=None if moved or len(details) < 3 else _parse_date(details[2], dates),
@@ -1295,7 +1287,7 @@ class PhpbbEngine(ForumEngine):
         forums = []
         for link in _FORUM_LINKS(root) + _SS_FORUM_LINKS(root):
             href = canonical_url(urljoin(base, link.get("href", "")))
-            forum_id, title = forum_id_from_url(href), _text(link)
+            forum_id, title = forum_id_from_url(href), text_of(link)
             if forum_id and title:
                 forums.append(ForumLink(forum_id=forum_id, title=title, url=href))
         threads = [_thread_row(row, base, dates) for row in _TOPIC_ROWS(root)]
@@ -1306,8 +1298,8 @@ class PhpbbEngine(ForumEngine):
         title = None
         for query in _LISTING_TITLES:
             node = first(query(root))
-            if node is not None and _text(node):
-                title = _text(node)
+            if node is not None and text_of(node):
+                title = text_of(node)
                 break
         return self.listing(
             forum_id=own_id,

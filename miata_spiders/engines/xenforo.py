@@ -46,7 +46,7 @@ from miata_spiders.engines.base import (
     unique,
     xpath,
 )
-from miata_spiders.engines.html_text import element_text, image_urls, iter_own, link_urls
+from miata_spiders.engines.html_text import element_text, image_urls, iter_own, link_urls, outside
 from miata_spiders.engines.records import ForumLink, ListingPage, ThreadLink, ThreadPage
 
 NAME = "xenforo"
@@ -293,31 +293,6 @@ def _or_else(found, fallback):
         yield item
     if empty:
         yield from fallback()
-
-
-def _outside(elements, root, skip: frozenset) -> list:
-    """``elements`` (of ``root``'s subtree) that lie in no sub-tree of ``skip``, in their order. Each walks up
-    only until an element whose answer is already known, so a quote nested thousands deep costs linear time."""
-    known = {} if root in skip else {root: True}  # element -> lies outside every skipped sub-tree
-    kept = []
-    for element in elements:
-        path, parent, verdict = [], element, None
-        while verdict is None:
-            verdict = known.get(parent)
-            if verdict is not None:
-                break
-            if parent in skip:
-                verdict = False
-                break
-            path.append(parent)
-            parent = parent.getparent()
-            if parent is None:
-                verdict = False
-        for seen in path:
-            known[seen] = verdict
-        if verdict:
-            kept.append(element)
-    return kept
 
 
 def _with_class(root, tag: str, part: str):
@@ -583,7 +558,7 @@ class XenForoFields(PostFields):
         skip = skip | self.own(node).foreign
         # The body's <img>s found in C, then those inside a quote (or a nested post) left out; no walk of
         # the whole body in Python.
-        kept = (_outside(body.iter("img"), body, skip | smilies) if skip else
+        kept = (outside(body.iter("img"), body, skip | smilies) if skip else
                 [img for img in _IMAGES(body) if img not in smilies])
         found = [url for img in kept for url in image_urls(img, self.base_url)]
         for item in self.attachment_items(node):
@@ -594,7 +569,7 @@ class XenForoFields(PostFields):
         skip = skip | self.own(node).foreign
         if skip:  # as images: the body's <a>s found in C, those inside a skipped sub-tree left out
             found = []
-            for anchor in _outside(body.iter("a"), body, skip):
+            for anchor in outside(body.iter("a"), body, skip):
                 # an anchor the parser nested another one in: its own walk, which leaves out what it must
                 found += (link_urls(anchor, self.base_url, skip) if next(anchor.iterdescendants("a"), None) is not None
                           else link_urls(anchor, self.base_url))
